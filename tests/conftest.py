@@ -1,0 +1,58 @@
+"""Shared fixtures: speech made here (flite), tiny synthetic signals, an isolated TEXTLESS_HOME."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def _isolated_home(tmp_path, monkeypatch):
+    """Every test gets its own model cache and never touches the network by accident."""
+    monkeypatch.setenv("TEXTLESS_HOME", str(tmp_path / "textless_home"))
+
+
+def flite_wav(text: str, path: Path, voice: str = "slt", sample_rate: int = 16000) -> Path:
+    """Speak ``text`` with a flite voice into a mono wav at ``sample_rate`` Hz."""
+    if shutil.which("flite") is None:
+        pytest.skip("flite is not installed (make test installs it)")
+    raw = path.with_suffix(".raw.wav")
+    subprocess.run(["flite", "-voice", voice, "-t", text, "-o", str(raw)], check=True)
+    import soundfile as sf
+
+    from textless.audio import load_audio
+
+    wav, _ = load_audio(raw, sample_rate)
+    sf.write(str(path), wav, sample_rate)
+    raw.unlink()
+    return path
+
+
+@pytest.fixture(scope="session")
+def speech_dir(tmp_path_factory) -> Path:
+    """A few short flite utterances at 16 kHz by two voices: ``<voice>_<n>.wav``."""
+    d = tmp_path_factory.mktemp("speech")
+    sentences = [
+        "the cat sat on the mat",
+        "she sells sea shells by the sea shore",
+        "a quick brown fox jumps over the lazy dog",
+    ]
+    for voice in ("slt", "kal"):
+        for i, s in enumerate(sentences):
+            flite_wav(s, d / f"{voice}_{i}.wav", voice=voice)
+    return d
+
+
+@pytest.fixture
+def sine():
+    """``sine(freq_hz, duration_s, sample_rate) -> float32 [T]`` at amplitude 0.5."""
+
+    def make(freq_hz=220.0, duration_s=1.0, sample_rate=16000):
+        t = np.arange(int(duration_s * sample_rate)) / sample_rate
+        return (0.5 * np.sin(2 * np.pi * freq_hz * t)).astype(np.float32)
+
+    return make

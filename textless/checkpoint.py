@@ -1,0 +1,78 @@
+"""Our own checkpoint format: safetensors weights with the dataclass config in the metadata.
+
+A file holds ``{"format_version", "kind", "config"}`` as safetensors metadata (JSON strings)
+and the state dict as tensors, so inference needs no yaml and loading runs no code.
+Training checkpoints (optimizer state, RNG) are separate ``torch.save`` files read with
+``weights_only=True``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from pathlib import Path
+from typing import TypeVar
+
+import torch
+
+from .errors import CheckpointError
+from .files import atomic_path
+
+FORMAT_VERSION = 1
+C = TypeVar("C")
+
+
+def save_checkpoint(path: str | os.PathLike, kind: str, config, state_dict: dict) -> Path:
+    """Write ``state_dict`` and the dataclass ``config`` to ``path`` (.safetensors), atomically.
+
+    Tied weights (shared storage) are stored once per name by cloning; loaders re-tie them.
+    """
+    from safetensors.torch import save_file
+
+    tensors = {k: v.detach().cpu().contiguous().clone() for k, v in state_dict.items()}
+    meta = {
+        "format_version": str(FORMAT_VERSION),
+        "kind": kind,
+        "config": json.dumps(dataclasses.asdict(config)),
+    }
+    with atomic_path(path) as tmp:
+        save_file(tensors, str(tmp), metadata=meta)
+    return Path(path)
+
+
+def load_checkpoint(path: str | os.PathLike, kind: str | None = None) -> tuple[dict, dict]:
+    """Read ``(config_dict, state_dict)`` from a file written by :func:`save_checkpoint`.
+
+    Raises :class:`CheckpointError` when the file is not ours or is of another ``kind``.
+    """
+    from safetensors import safe_open
+
+    path = Path(path)
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            meta = f.metadata() or {}
+            state = {k: f.get_tensor(k) for k in f.keys()}
+    except Exception as e:
+        raise CheckpointError(f"{path}: not a textless safetensors checkpoint ({e})") from None
+    if "config" not in meta or "kind" not in meta:
+        raise CheckpointError(f"{path}: safetensors file without textless config metadata")
+    if int(meta.get("format_version", 0)) > FORMAT_VERSION:
+        raise CheckpointError(f"{path}: format_version {meta['format_version']} is newer than this textless")
+    if kind is not None and meta["kind"] != kind:
+        raise CheckpointError(f"{path}: holds a {meta['kind']} checkpoint, expected {kind}")
+    return json.loads(meta["config"]), state
+
+
+def config_from_dict(cls: type[C], d: dict) -> C:
+    """Build dataclass ``cls`` from ``d``, raising on unknown keys (lists become tuples)."""
+    names = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = set(d) - set(names)
+    if unknown:
+        raise CheckpointError(f"{cls.__name__}: unknown config keys {sorted(unknown)}")
+    return cls(**{k: _tuples(v) for k, v in d.items()})
+
+
+def _tuples(v):
+    """JSON lists back to (nested) tuples, as frozen dataclass fields hold them."""
+    return tuple(_tuples(x) for x in v) if isinstance(v, list) else v

@@ -1,0 +1,5 @@
+"""Subcommands of this stage (not written yet)."""
+
+
+def register(commands, groups):
+    pass

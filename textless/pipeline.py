@@ -1,0 +1,185 @@
+"""Pipeline = encoder + quantizer (+ unit LM) (+ vocoder), checked to agree at construction.
+
+The component protocols below are the seams between stages. Every encoder, quantizer, unit LM
+and vocoder of textless implements one of them; the pipeline only talks through them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol, Sequence, runtime_checkable
+
+import numpy as np
+import torch
+
+from .audio import load_audio
+from .errors import IncompatibleComponentsError, TextlessError
+from .units import Units, dedup
+
+
+@runtime_checkable
+class Encoder(Protocol):
+    """Dense features from audio.
+
+    ``sample_rate`` (Hz) of the input, ``frame_rate`` (Hz) of the output,
+    ``receptive_field`` (samples): the shortest input that yields one frame.
+    """
+
+    sample_rate: int
+    frame_rate: float
+    receptive_field: int
+
+    def features(
+        self, wav: torch.Tensor, lengths: torch.Tensor | None = None, layer: int | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """``wav: [B, T] float32`` (+ valid ``lengths: [B]`` samples) -> ``([B, F, D], [B] frames)``.
+
+        ``layer`` counts from 1 (fairseq's ``output_layer``); encoders without layers ignore it.
+        """
+        ...
+
+
+@runtime_checkable
+class Quantizer(Protocol):
+    """Nearest-centroid assignment: ``vocab_size`` centroids of dimension ``dim``."""
+
+    vocab_size: int
+    dim: int
+
+    def assign(self, feats: torch.Tensor) -> torch.Tensor:
+        """``feats: [..., D] float`` -> ``[...] int64`` unit ids."""
+        ...
+
+
+@runtime_checkable
+class Vocoder(Protocol):
+    """Units to waveform: ``hop_length`` samples per unit frame at ``sample_rate`` Hz."""
+
+    sample_rate: int
+    hop_length: int
+    vocab_size: int
+
+    def synthesize(self, units: Units, speaker: int | None = None) -> torch.Tensor:
+        """``units`` (expanded by their durations, or by a duration predictor) -> ``wav: [T]``."""
+        ...
+
+
+@runtime_checkable
+class UnitLanguageModel(Protocol):
+    """A unit LM over unit ids ``0 .. vocab_size - 1`` (specials are its own business)."""
+
+    vocab_size: int
+
+
+def _check(cond: bool, message: str):
+    if not cond:
+        raise IncompatibleComponentsError(message)
+
+
+@dataclass
+class Pipeline:
+    """Speech -> units (-> continued units) (-> speech).
+
+    ``layer`` is passed to the encoder; ``name`` is written into every :class:`Units` it makes.
+    """
+
+    encoder: Encoder
+    quantizer: Quantizer
+    ulm: UnitLanguageModel | None = None
+    vocoder: Vocoder | None = None
+    layer: int | None = None
+    name: str = "pipeline"
+    device: str | torch.device = "cpu"
+
+    def __post_init__(self):
+        vocab = self.quantizer.vocab_size
+        if self.ulm is not None:
+            _check(
+                self.ulm.vocab_size == vocab,
+                f"{self.name}: unit LM vocabulary {self.ulm.vocab_size} != quantizer's {vocab}",
+            )
+        if self.vocoder is not None:
+            _check(
+                self.vocoder.vocab_size == vocab,
+                f"{self.name}: vocoder vocabulary {self.vocoder.vocab_size} != quantizer's {vocab}",
+            )
+            voc_rate = self.vocoder.sample_rate / self.vocoder.hop_length
+            _check(
+                abs(voc_rate - self.encoder.frame_rate) < 1e-6,
+                f"{self.name}: vocoder frame rate {voc_rate:g} Hz != encoder's "
+                f"{self.encoder.frame_rate:g} Hz",
+            )
+
+    @property
+    def frame_rate(self) -> float:
+        return float(self.encoder.frame_rate)
+
+    @property
+    def sample_rate(self) -> int:
+        return int(self.encoder.sample_rate)
+
+    # ---------------------------------------------------------------------------- encode
+    @torch.inference_mode()
+    def encode_batch(
+        self, wavs: Sequence[np.ndarray | torch.Tensor], *, deduplicate: bool = True,
+        ids: Sequence[str | None] | None = None,
+    ) -> list[Units]:
+        """Encode waveforms ``[T_i]`` at ``self.sample_rate`` as one padded batch."""
+        tensors = [torch.as_tensor(np.asarray(w), dtype=torch.float32).reshape(-1) for w in wavs]
+        lengths = torch.tensor([t.numel() for t in tensors])
+        batch = torch.nn.utils.rnn.pad_sequence(tensors, batch_first=True).to(self.device)
+        feats, frames = self.encoder.features(batch, lengths.to(self.device), self.layer)
+        labels = self.quantizer.assign(feats).cpu()
+        out = []
+        for i, n in enumerate(frames.tolist()):
+            u = labels[i, :n]
+            d = None
+            if deduplicate:
+                u, d = dedup(u)
+            out.append(Units(
+                u, d, frame_rate=self.frame_rate, vocab_size=self.quantizer.vocab_size,
+                model=self.name, id=None if ids is None else ids[i],
+            ))
+        return out
+
+    def encode(self, wav, *, deduplicate: bool = True, id: str | None = None) -> Units:
+        """Encode one waveform ``[T]`` at ``self.sample_rate``."""
+        return self.encode_batch([wav], deduplicate=deduplicate, ids=[id])[0]
+
+    def load(self, path, max_duration_s: float | None = None) -> np.ndarray:
+        """Read an audio file at the encoder's rate, refusing files shorter than one frame."""
+        kwargs = {} if max_duration_s is None else {"max_duration_s": max_duration_s}
+        wav, _ = load_audio(
+            path, self.sample_rate, min_samples=self.encoder.receptive_field, **kwargs
+        )
+        return wav
+
+    def encode_file(self, path, *, deduplicate: bool = True) -> Units:
+        from pathlib import Path
+
+        return self.encode(self.load(path), deduplicate=deduplicate, id=Path(path).stem)
+
+    # ---------------------------------------------------------------------------- resynth
+    @torch.inference_mode()
+    def resynthesize(self, units: Units, speaker: int | None = None) -> torch.Tensor:
+        """``units`` -> ``wav: [T]`` at ``self.vocoder.sample_rate``."""
+        if self.vocoder is None:
+            raise TextlessError(f"{self.name} has no vocoder: choose a bundle with one")
+        return self.vocoder.synthesize(units, speaker=speaker)
+
+
+def load_bundle(bundle, files, device) -> Pipeline:
+    """Hub loader for ``kind="pipeline"`` bundles: load each component bundle and assemble."""
+    from .hub import get_bundle
+
+    parts = {}
+    for name in bundle.components:
+        component = get_bundle(name)
+        parts[component.kind] = component.get_model(device)
+    missing = {"encoder", "quantizer"} - set(parts)
+    if missing:
+        raise TextlessError(f"{bundle.name}: pipeline lacks {sorted(missing)}")
+    return Pipeline(
+        encoder=parts["encoder"], quantizer=parts["quantizer"], ulm=parts.get("ulm"),
+        vocoder=parts.get("vocoder"), layer=bundle.layer, name=bundle.name, device=device,
+    )

@@ -76,3 +76,33 @@ def config_from_dict(cls: type[C], d: dict) -> C:
 def _tuples(v):
     """JSON lists back to (nested) tuples, as frozen dataclass fields hold them."""
     return tuple(_tuples(x) for x in v) if isinstance(v, list) else v
+
+
+# Loaders of our own component files by their ``kind`` metadata ("module:function", resolved
+# when used). Each function has the signature ``load(config: dict, state_dict, device) -> model``
+# and returns an ``eval()`` model.
+NATIVE_LOADERS = {
+    "encoder.hubert": "textless.encoders.hubert:from_native",
+    "encoder.spectral": "textless.encoders.spectral:from_native",
+    "quantizer.kmeans": "textless.quantizers.kmeans:from_native",
+    "ulm": "textless.ulm.checkpoint:from_native",
+    "vocoder.hifigan": "textless.vocoders.checkpoint:from_native",
+}
+
+
+def load_component(path: str | os.PathLike, device="cpu"):
+    """Load any textless component file (``.safetensors`` written by :func:`save_checkpoint`)."""
+    import importlib
+
+    from safetensors import safe_open
+
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            kind = (f.metadata() or {}).get("kind")
+    except Exception as e:
+        raise CheckpointError(f"{path}: not a textless safetensors checkpoint ({e})") from None
+    if kind not in NATIVE_LOADERS:
+        raise CheckpointError(f"{path}: unknown component kind {kind!r}")
+    config, state = load_checkpoint(path, kind)
+    module, _, func = NATIVE_LOADERS[kind].partition(":")
+    return getattr(importlib.import_module(module), func)(config, state, device)

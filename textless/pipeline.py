@@ -6,7 +6,9 @@ and vocoder of textless implements one of them; the pipeline only talks through 
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol, Sequence, runtime_checkable
 
 import numpy as np
@@ -14,6 +16,7 @@ import torch
 
 from .audio import load_audio
 from .errors import IncompatibleComponentsError, TextlessError
+from .files import atomic_open
 from .units import Units, dedup
 
 
@@ -155,8 +158,6 @@ class Pipeline:
         return wav
 
     def encode_file(self, path, *, deduplicate: bool = True) -> Units:
-        from pathlib import Path
-
         return self.encode(self.load(path), deduplicate=deduplicate, id=Path(path).stem)
 
     # ---------------------------------------------------------------------------- resynth
@@ -166,6 +167,56 @@ class Pipeline:
         if self.vocoder is None:
             raise TextlessError(f"{self.name} has no vocoder: choose a bundle with one")
         return self.vocoder.synthesize(units, speaker=speaker)
+
+
+PIPELINE_FILE = "pipeline.json"
+
+
+def save_pipeline_dir(directory, *, name: str, layer: int | None, files: dict[str, str]) -> Path:
+    """Write ``directory/pipeline.json`` naming component files by role (paths relative to it).
+
+    ``files``: ``{"encoder": "encoder.safetensors", "quantizer": ..., "ulm": ..., "vocoder": ...}``
+    (ulm and vocoder optional). Such a folder is what ``--model DIR`` accepts.
+    """
+    directory = Path(directory)
+    spec = {"format_version": 1, "name": name, "layer": layer, "components": files}
+    with atomic_open(directory / PIPELINE_FILE, "w") as f:
+        json.dump(spec, f, indent=2)
+    return directory
+
+
+def load_pipeline_dir(directory, device="cpu") -> Pipeline:
+    """Load a pipeline folder written by :func:`save_pipeline_dir` (textless component files)."""
+    from .checkpoint import load_component
+
+    directory = Path(directory)
+    spec_path = directory / PIPELINE_FILE
+    if not spec_path.is_file():
+        raise TextlessError(f"{directory}: not a pipeline folder (no {PIPELINE_FILE})")
+    try:
+        spec = json.loads(spec_path.read_text())
+        components = spec["components"]
+    except (json.JSONDecodeError, KeyError) as e:
+        raise TextlessError(f"{spec_path}: malformed ({e})") from None
+    unknown = set(components) - {"encoder", "quantizer", "ulm", "vocoder"}
+    if unknown or not {"encoder", "quantizer"} <= set(components):
+        raise TextlessError(f"{spec_path}: components must include encoder and quantizer, "
+                            f"and only ulm/vocoder besides (got {sorted(components)})")
+    parts = {role: load_component(directory / rel, device) for role, rel in components.items()}
+    return Pipeline(**parts, layer=spec.get("layer"), name=spec.get("name", directory.name),
+                    device=device)
+
+
+def load_pipeline(model: str, device="cpu") -> Pipeline:
+    """A pipeline from a registered bundle name or a pipeline folder (``--model`` in the CLI)."""
+    from .hub import get_bundle
+
+    if Path(model).is_dir():
+        return load_pipeline_dir(model, device)
+    bundle = get_bundle(model)
+    if bundle.kind != "pipeline":
+        raise TextlessError(f"{model} is a {bundle.kind}, not a pipeline: see 'textless models list --kind pipeline'")
+    return bundle.get_model(device)
 
 
 def load_bundle(bundle, files, device) -> Pipeline:

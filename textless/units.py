@@ -202,7 +202,7 @@ def from_json(record: dict, where: str = "record") -> Units:
             model=record.get("model"),
             id=None if record.get("id") is None else str(record["id"]),
         )
-    except (TypeError, ValueError, RuntimeError) as e:
+    except (TypeError, ValueError, RuntimeError, UnitsFormatError) as e:
         raise UnitsFormatError(f"{where}: {e}") from None
 
 

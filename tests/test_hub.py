@@ -1,0 +1,156 @@
+import dataclasses
+import hashlib
+import http.server
+import os
+import re
+import subprocess
+import sys
+import threading
+
+import pytest
+
+from textless import hub
+from textless.errors import ChecksumError, DownloadError, ModelNotFoundError, TextlessError
+from textless.zoo import _FILES
+
+PAYLOAD = b"pretend checkpoint bytes " * 4096
+
+
+@pytest.fixture
+def server(tmp_path):
+    """A file server on 127.0.0.1 that counts the requests it answers."""
+    root = tmp_path / "srv"
+    root.mkdir()
+    (root / "model.pt").write_bytes(PAYLOAD)
+    hits = []
+
+    class Handler(http.server.SimpleHTTPRequestHandler):
+        def __init__(self, *a, **k):
+            super().__init__(*a, directory=str(root), **k)
+
+        def do_GET(self):
+            hits.append(self.path)
+            super().do_GET()
+
+        def log_message(self, *a):
+            pass
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}", hits
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def _cache_files():
+    d = hub.cache_dir()
+    return sorted(p.name for p in d.iterdir()) if d.exists() else []
+
+
+def test_checksum_mismatch_leaves_nothing(server):
+    base, _ = server
+    f = hub.RemoteFile("checkpoint", f"{base}/model.pt", "0" * 64, "model.pt")
+    with pytest.raises(ChecksumError, match="does not match"):
+        hub.fetch_file(f)
+    assert _cache_files() == []
+
+
+def test_download_is_cached_then_reused(server):
+    base, hits = server
+    sha = hashlib.sha256(PAYLOAD).hexdigest()
+    f = hub.RemoteFile("checkpoint", f"{base}/model.pt", sha, "model.pt")
+    path = hub.fetch_file(f)
+    assert path == hub.cache_dir() / "model.pt" and path.read_bytes() == PAYLOAD
+    assert hub.fetch_file(f) == path
+    assert hits == ["/model.pt"]  # the second call did not touch the server
+    assert _cache_files() == ["model.pt"]
+
+
+def test_http_error_and_offline_name_the_file(server, monkeypatch):
+    base, _ = server
+    f = hub.RemoteFile("checkpoint", f"{base}/absent.pt", "0" * 64, "absent.pt")
+    with pytest.raises(DownloadError, match=r"absent\.pt.*put it at .*hub/absent\.pt"):
+        hub.fetch_file(f)
+    monkeypatch.setenv("TEXTLESS_OFFLINE", "1")
+    with pytest.raises(DownloadError, match="offline"):
+        hub.fetch_file(hub.RemoteFile("checkpoint", f"{base}/model.pt", None, "model.pt"))
+    assert _cache_files() == []
+
+
+def test_file_url_download(tmp_path):
+    src = tmp_path / "local.bin"
+    src.write_bytes(PAYLOAD)
+    f = hub.RemoteFile("checkpoint", src.as_uri(), hashlib.sha256(PAYLOAD).hexdigest(), "local.bin")
+    assert hub.fetch_file(f).read_bytes() == PAYLOAD
+
+
+def test_every_zoo_file_is_registered_once():
+    bundles = hub.all_bundles()
+    registered = {(f.url, f.sha256) for b in bundles.values() for f in b.files}
+    assert {(url, sha) for _, _, url, sha, _ in _FILES} == registered
+    assert len(_FILES) == 50
+    for b in bundles.values():
+        for name in b.components:
+            assert name in bundles, f"{b.name} names unknown component {name}"
+
+
+def test_import_checks_sha_against_the_bundle(tmp_path, monkeypatch):
+    fake = tmp_path / "hubert_base_ls960.pt"
+    fake.write_bytes(b"not the real file")
+    with pytest.raises(ChecksumError, match="matches no file"):
+        hub.import_file(fake, "hubert-base-ls960")
+    assert _cache_files() == []
+    # pretend the registry expects exactly these bytes: then it lands in the cache
+    sha = hashlib.sha256(b"not the real file").hexdigest()
+    real = hub.get_bundle("hubert-base-ls960")
+    patched = dataclasses.replace(real, files=(dataclasses.replace(real.files[0], sha256=sha),))
+    monkeypatch.setattr(hub, "all_bundles", lambda: {"hubert-base-ls960": patched})
+    hub.import_file(fake, "hubert-base-ls960")
+    assert patched.files[0].cached_path().read_bytes() == b"not the real file"
+
+
+def test_import_new_name_registers_user_bundle(tmp_path):
+    f = tmp_path / "my_km.bin"
+    f.write_bytes(b"abc")
+    with pytest.raises(TextlessError, match="--kind"):
+        hub.import_file(f, "my-km")
+    b = hub.import_file(f, "my-km", kind="quantizer")
+    assert hub.get_bundle("my-km") == b and b.source == "user"
+    assert b.fetch()["checkpoint"].read_bytes() == b"abc"
+
+
+def test_unknown_model_suggests():
+    with pytest.raises(ModelNotFoundError, match="did you mean hubert-base-ls960"):
+        hub.get_bundle("hubert-base-ls96")
+
+
+def _cli(*args, env_home):
+    env = dict(os.environ, TEXTLESS_HOME=str(env_home))
+    return subprocess.run([sys.executable, "-m", "textless", *args], capture_output=True, text=True, env=env)
+
+
+def test_cli_models_list_shows_every_sha(tmp_path):
+    r = _cli("models", "list", env_home=tmp_path)
+    assert r.returncode == 0, r.stderr
+    for _, _, url, sha, _ in _FILES:
+        assert sha in r.stdout and url in r.stdout
+
+
+@pytest.mark.parametrize(
+    "args, pattern",
+    [
+        (("models", "info", "no-such-model"), "unknown model"),
+        (("models", "import", "/no/such/file", "--as", "x"), "no such file"),
+        (("models", "frobnicate"), "invalid choice"),
+        (("models", "list", "--kind", "banana"), "invalid choice"),
+        (("models", "download", "hubert-base-ls960"), "hubert_base_ls960.pt.*put it at"),
+    ],
+)
+def test_cli_user_errors_are_one_line_exit_2(tmp_path, args, pattern, monkeypatch):
+    monkeypatch.setenv("TEXTLESS_OFFLINE", "1")
+    r = _cli(*args, env_home=tmp_path)
+    assert r.returncode == 2
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("textless: error: "), r.stderr
+    assert re.search(pattern, lines[0])

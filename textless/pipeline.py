@@ -74,6 +74,23 @@ class UnitLanguageModel(Protocol):
     vocab_size: int
 
 
+@dataclass
+class Continuation:
+    """A spoken prompt and its sampled continuations.
+
+    ``prompt``: deduplicated prompt units (with durations); ``continuations``: one
+    :class:`Units` per sample (deduplicated, no durations). With a vocoder, ``prompt_wav: [T]``
+    is the resynthesized prompt and ``continuation_wavs[i]: [T_i]`` the vocoded continuations,
+    at ``sample_rate`` Hz.
+    """
+
+    prompt: Units
+    continuations: list[Units]
+    sample_rate: int | None = None
+    prompt_wav: torch.Tensor | None = None
+    continuation_wavs: list[torch.Tensor] | None = None
+
+
 def _check(cond: bool, message: str):
     if not cond:
         raise IncompatibleComponentsError(message)
@@ -167,6 +184,31 @@ class Pipeline:
         if self.vocoder is None:
             raise TextlessError(f"{self.name} has no vocoder: choose a bundle with one")
         return self.vocoder.synthesize(units, speaker=speaker)
+
+
+    # ---------------------------------------------------------------------------- continue
+    @torch.inference_mode()
+    def continue_speech(
+        self, wav, *, duration_s: float = 5.0, num_samples: int = 1, temperature: float = 0.7,
+        top_k: int = 0, top_p: float = 1.0, seed: int | None = None, speaker: int | None = None,
+    ) -> Continuation:
+        """Encode ``wav: [T]`` (at ``self.sample_rate``), sample continuations with the unit LM,
+        and vocode prompt and continuations when the pipeline has a vocoder."""
+        if self.ulm is None:
+            raise TextlessError(f"{self.name} has no unit language model: choose a bundle with one")
+        from .ulm.sample import continue_units
+
+        prompt = self.encode(wav, deduplicate=True, id="prompt")
+        conts = continue_units(
+            self.ulm, prompt, num_samples=num_samples, duration_s=duration_s,
+            temperature=temperature, top_k=top_k, top_p=top_p, seed=seed,
+        )
+        result = Continuation(prompt, conts)
+        if self.vocoder is not None:
+            result.sample_rate = self.vocoder.sample_rate
+            result.prompt_wav = self.resynthesize(prompt, speaker)
+            result.continuation_wavs = [self.resynthesize(c, speaker) for c in conts]
+        return result
 
 
 PIPELINE_FILE = "pipeline.json"

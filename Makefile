@@ -2,6 +2,7 @@
 # make test: set up (if needed), then run the test suite.
 VENV := .venv
 PY := $(VENV)/bin/python
+MODEL ?= default
 
 .PHONY: run test setup bench clean
 
@@ -11,7 +12,7 @@ $(VENV)/.installed: pyproject.toml scripts/setup.sh
 setup: $(VENV)/.installed
 
 run: $(VENV)/.installed
-	$(PY) -m textless example --out out/example
+	$(PY) -m textless example --model $(MODEL) --out out/example
 
 test: $(VENV)/.installed
 	$(PY) -m pytest -q -n 2 -p no:cacheprovider

@@ -252,9 +252,9 @@ USER_LOADERS = {
 
 def all_bundles() -> dict[str, Bundle]:
     """Official, packaged and user bundles by name (built on call, no import-time work)."""
-    from .zoo import official_bundles
+    from .zoo import official_bundles, packaged_bundles
 
-    bundles = {b.name: b for b in official_bundles()}
+    bundles = {b.name: b for b in [*packaged_bundles(), *official_bundles()]}
     for name, entry in _read_user_registry().items():
         bundles.setdefault(name, _user_bundle(name, entry))
     return bundles

@@ -257,8 +257,15 @@ def load_pipeline(model: str, device="cpu") -> Pipeline:
         return load_pipeline_dir(model, device)
     bundle = get_bundle(model)
     if bundle.kind != "pipeline":
-        raise TextlessError(f"{model} is a {bundle.kind}, not a pipeline: see 'textless models list --kind pipeline'")
+        raise TextlessError(f"{model} is a bundle of kind {bundle.kind}, not a pipeline: see 'textless models list --kind pipeline'")
     return bundle.get_model(device)
+
+
+def load_folder_bundle(bundle, files, device) -> Pipeline:
+    """Hub loader for a pipeline folder shipped in the package (``files["pipeline"]``)."""
+    pipe = load_pipeline_dir(files["pipeline"].parent, device)
+    pipe.name = bundle.name
+    return pipe
 
 
 def load_bundle(bundle, files, device) -> Pipeline:

@@ -192,6 +192,26 @@ _PIPELINES = {
 }
 
 
+def packaged_bundles() -> list[Bundle]:
+    """Pipeline folders shipped in ``textless/assets/<name>/`` (the embedded default)."""
+    import json
+    from pathlib import Path
+
+    out = []
+    for spec_path in sorted((Path(__file__).parent / "assets").glob("*/pipeline.json")):
+        spec = json.loads(spec_path.read_text())
+        rel = spec_path.relative_to(Path(__file__).parent).as_posix()
+        out.append(Bundle(
+            name=spec_path.parent.name, kind="pipeline",
+            description=spec.get("description", "pipeline shipped with textless"),
+            files=(RemoteFile("pipeline", f"package:{rel}", None, rel),),
+            loader="textless.pipeline:load_folder_bundle", sample_rate=spec.get("sample_rate"),
+            frame_rate=spec.get("frame_rate"), layer=spec.get("layer"),
+            vocab_size=spec.get("vocab_size"), license=spec.get("license", "MIT"), source="package",
+        ))
+    return out
+
+
 def official_bundles() -> list[Bundle]:
     """Component bundles of the official zoo, then the pipelines built from them."""
     files: dict[str, list[RemoteFile]] = {}

@@ -17,7 +17,7 @@ import torch
 
 from ..checkpoint import config_from_dict, load_checkpoint, save_checkpoint
 from ..errors import CheckpointError
-from .hifigan import UnitHiFiGAN, VocoderConfig, fold_weight_norm, remove_weight_norm
+from .hifigan import UnitHiFiGAN, VocoderConfig, fold_weight_norm
 
 log = logging.getLogger(__name__)
 KIND = "vocoder.hifigan"
@@ -154,11 +154,21 @@ def from_native(config: dict, state_dict: dict, device="cpu") -> UnitHiFiGAN:
 
 
 def save_vocoder(model: UnitHiFiGAN, path: str | os.PathLike) -> Path:
-    """Write ``model`` (weight norm folded) as our safetensors file, atomically."""
-    import copy
+    """Write ``model`` (weight norm folded, ``w = g * v / |v|``) as our safetensors file, atomically."""
+    return save_checkpoint(path, KIND, model.config, folded_state_dict(model))
 
-    folded = remove_weight_norm(copy.deepcopy(model).cpu())
-    return save_checkpoint(path, KIND, model.config, folded.state_dict())
+
+def folded_state_dict(model: torch.nn.Module) -> dict:
+    """The state dict of ``model`` with weight-norm parametrizations folded into plain ``weight``s
+    (the model itself is left as it is)."""
+    from torch.nn.utils import parametrize
+
+    out = {k: v.detach() for k, v in model.state_dict().items() if ".parametrizations." not in k}
+    with torch.no_grad():
+        for name, m in model.named_modules():
+            if parametrize.is_parametrized(m, "weight"):
+                out[f"{name}.weight"] = m.weight.detach().clone()
+    return out
 
 
 def load_vocoder(path: str | os.PathLike, config: str | os.PathLike | None = None, *, speakers=None,

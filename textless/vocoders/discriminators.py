@@ -16,7 +16,8 @@ LRELU_SLOPE = 0.1
 
 
 def _ch(c: int, width: float) -> int:
-    return max(4, int(round(c * width)))
+    """Channels scaled by ``width``, a multiple of 4 (at least 4)."""
+    return max(4, 4 * int(round(c * width / 4)))
 
 
 class PeriodDiscriminator(nn.Module):
@@ -71,7 +72,8 @@ class ScaleDiscriminator(nn.Module):
         super().__init__()
         norm = spectral_norm if use_spectral_norm else weight_norm
         c = lambda n: _ch(n, width)  # noqa: E731
-        g = lambda groups, cin: max(1, min(groups, cin // 4))  # noqa: E731
+        import math
+
         specs = [  # (in, out, kernel, stride, groups, padding)
             (1, c(128), 15, 1, 1, 7),
             (c(128), c(128), 41, 2, 4, 20),
@@ -82,7 +84,7 @@ class ScaleDiscriminator(nn.Module):
             (c(1024), c(1024), 5, 1, 1, 2),
         ]
         self.convs = nn.ModuleList(
-            norm(nn.Conv1d(i, o, k, s, groups=g(gr, i) if gr > 1 else 1, padding=p)) for i, o, k, s, gr, p in specs
+            norm(nn.Conv1d(i, o, k, s, groups=math.gcd(gr, math.gcd(i, o)), padding=p)) for i, o, k, s, gr, p in specs
         )
         self.conv_post = norm(nn.Conv1d(c(1024), 1, 3, 1, padding=1))
 

@@ -235,6 +235,8 @@ class UnitHiFiGAN(nn.Module):
             if x.shape[0] != 1:
                 raise TextlessError("duration prediction works on one utterance at a time")
             d = predicted_durations(self.dur_predictor(x.transpose(1, 2)))
+            if f0 is not None and f0.shape[-1] == x.shape[-1]:  # one F0 value per unit: expand it too
+                f0 = torch.repeat_interleave(f0, d.view(-1), dim=-1)
             x = torch.repeat_interleave(x, d.view(-1), dim=2)
         parts = [x]
         if c.f0:
@@ -292,8 +294,9 @@ class UnitHiFiGAN(nn.Module):
 
         Units with durations are expanded by them; without durations they are vocoded as they
         are, or expanded by the duration predictor when the vocoder has one. ``speaker``/``style``:
-        index or name (default index 0 when the vocoder has them). ``f0: [frames]`` Hz-derived
-        values as the vocoder was trained with (required when ``config.f0``).
+        index or name (default index 0 when the vocoder has them). ``f0: [frames]`` values as the
+        vocoder was trained with (required when ``config.f0``); with predicted durations, an F0 of
+        one value per unit is expanded by the same durations.
         """
         c = self.config
         if units.vocab_size is not None and units.vocab_size != c.vocab_size:

@@ -1,5 +1,228 @@
-"""Subcommands of this stage (not written yet)."""
+"""``textless continue``, ``textless score``, ``textless train ulm``, ``textless train prompt``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from ..errors import TextlessError
+
+SIZES = ("tiny", "default", "big")
 
 
 def register(commands, groups):
-    pass
+    p = commands.add_parser(
+        "continue", help="sample continuations of a spoken prompt (audio or units) with a unit LM",
+        description="Prompts are audio files (encoded with --model, deduplicated as in GSLM) or "
+        "a unit file (--units). With a vocoder in the --model pipeline, continuations are "
+        "written as wav files too; units are always written to OUT/continuations.jsonl.",
+    )
+    p.add_argument("audio", nargs="*", help="prompt audio files")
+    p.add_argument("--model", help="pipeline bundle name or folder (encoder, quantizer, [ulm], [vocoder])")
+    p.add_argument("--units", help="prompt unit file (.jsonl or fairseq id|units)")
+    p.add_argument("--ulm", help="unit LM: .safetensors or a GSLM folder (checkpoint_best.pt + dict.txt)")
+    p.add_argument("--out", required=True, help="output folder")
+    p.add_argument("--num-samples", type=int, default=1)
+    length = p.add_mutually_exclusive_group()
+    length.add_argument("--duration", type=float, help="length of each continuation in seconds")
+    length.add_argument("--max-new-tokens", type=int, help="units per continuation (default 250)")
+    p.add_argument("--temperature", type=float, default=0.7)
+    p.add_argument("--top-k", type=int, default=0, help="0: no top-k filter")
+    p.add_argument("--top-p", type=float, default=1.0)
+    p.add_argument("--seed", type=int)
+    p.add_argument("--no-eos", action="store_true", help="never stop early at end-of-sequence")
+    p.add_argument("--speaker", type=int, help="vocoder speaker id")
+    p.add_argument("--device", default="cpu")
+    p.set_defaults(func=cmd_continue)
+
+    p = commands.add_parser(
+        "score", help="log-probability of unit sequences under a unit LM (fairseq's convention)",
+        description="For each utterance: logprob = sum of natural-log probabilities of every "
+        "unit and the closing end-of-sequence, from the opening symbol; num_tokens = units + 1.",
+    )
+    p.add_argument("--ulm", required=True, help=".safetensors or a GSLM folder")
+    p.add_argument("--units", required=True, help="unit file (.jsonl or fairseq id|units)")
+    p.add_argument("--out", required=True, help="output JSON Lines: id, logprob, num_tokens")
+    p.add_argument("--deduplicate", action="store_true", help="collapse repeated units first")
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--device", default="cpu")
+    p.set_defaults(func=cmd_score)
+
+    train = groups["train"]
+    p = train.add_parser(
+        "ulm", help="train a unit LM on a JSON Lines unit corpus (resumes when OUT has a checkpoint)",
+        description="Run the same command again in the same --out to resume after a kill. "
+        "Under torchrun each process trains on its share of every step (DDP).",
+    )
+    p.add_argument("--units", required=True, help="training unit corpus (.jsonl)")
+    p.add_argument("--valid", help="validation corpus (default: --valid-fraction held out)")
+    p.add_argument("--valid-fraction", type=float, default=0.05)
+    p.add_argument("--out", required=True, help="run folder")
+    p.add_argument("--size", choices=SIZES, default="default",
+                   help="tiny (2x32), default (6x512), big (GSLM 12x1024)")
+    p.add_argument("--layers", type=int)
+    p.add_argument("--dim", type=int)
+    p.add_argument("--heads", type=int)
+    p.add_argument("--ffn-dim", type=int)
+    p.add_argument("--dropout", type=float)
+    p.add_argument("--max-positions", type=int)
+    p.add_argument("--vocab-size", type=int, help="default: from the corpus")
+    p.add_argument("--no-dedup", action="store_true", help="train on frame-level units")
+    p.add_argument("--max-tokens", type=int, default=4096, help="padded tokens per batch per process")
+    p.add_argument("--update-freq", type=int, default=1)
+    p.add_argument("--max-steps", type=int, default=1000)
+    p.add_argument("--lr", type=float, default=5e-4)
+    p.add_argument("--warmup-steps", type=int, default=100)
+    p.add_argument("--weight-decay", type=float, default=0.01)
+    p.add_argument("--clip-norm", type=float, default=1.0)
+    p.add_argument("--save-every", type=int, default=100)
+    p.add_argument("--valid-every", type=int, default=100)
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--stop-at-step", type=int, help="end this run early (the schedule is unchanged)")
+    p.add_argument("--device", default="cpu")
+    p.set_defaults(func=cmd_train_ulm)
+
+    p = train.add_parser(
+        "prompt", help="prompt-tune a frozen unit LM for spoken classification (SpeechPrompt)",
+        description="The corpus is JSON Lines units whose id ends with '__<label>' or a "
+        "labels file (id<TAB>label). Writes OUT/prompt.safetensors and OUT/metrics.json.",
+    )
+    p.add_argument("--ulm", required=True)
+    p.add_argument("--units", required=True, help="training units (.jsonl)")
+    p.add_argument("--labels", required=True, help="TSV: utterance id, label")
+    p.add_argument("--valid-units", help="held-out units (.jsonl) to report accuracy on")
+    p.add_argument("--out", required=True)
+    p.add_argument("--prompt-length", type=int, default=8)
+    p.add_argument("--deep", action="store_true", help="deep prompts at every layer too")
+    p.add_argument("--steps", type=int, default=200)
+    p.add_argument("--lr", type=float, default=1e-2)
+    p.add_argument("--batch-size", type=int, default=16)
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--device", default="cpu")
+    p.set_defaults(func=cmd_train_prompt)
+
+
+# -------------------------------------------------------------------------------- continue
+def cmd_continue(args):
+    from ..audio import write_audio
+    from ..units import read_units, write_units
+    from ..ulm.checkpoint import load_ulm
+    from ..ulm.sample import continue_units
+
+    if bool(args.audio) == bool(args.units):
+        raise TextlessError("give prompt audio files or --units FILE (one of them)")
+    pipeline = None
+    if args.model:
+        from ..pipeline import load_pipeline
+
+        pipeline = load_pipeline(args.model, args.device)
+    elif args.audio:
+        raise TextlessError("audio prompts need --model (the pipeline that encodes them)")
+    if args.ulm:
+        ulm = load_ulm(args.ulm, args.device)
+    elif pipeline is not None and pipeline.ulm is not None:
+        ulm = pipeline.ulm
+    else:
+        raise TextlessError("no unit LM: give --ulm PATH (or a --model pipeline that has one)")
+    if pipeline is not None and pipeline.quantizer.vocab_size != ulm.vocab_size:
+        raise TextlessError(
+            f"the unit LM has {ulm.vocab_size} units, the pipeline {pipeline.quantizer.vocab_size}"
+        )
+    if args.audio:
+        prompts = [pipeline.encode_file(a) for a in args.audio]
+    else:
+        prompts = read_units(args.units)
+    length = ({"duration_s": args.duration} if args.duration is not None
+              else {"max_new_tokens": args.max_new_tokens or 250})
+    out = Path(args.out)
+    results = []
+    for i, prompt in enumerate(prompts):
+        if prompt.id is None:
+            prompt = _with_id(prompt, f"prompt{i}")
+        seed = None if args.seed is None else args.seed + i
+        results += continue_units(
+            ulm, prompt, num_samples=args.num_samples, temperature=args.temperature,
+            top_k=args.top_k, top_p=args.top_p, seed=seed, stop_at_eos=not args.no_eos, **length,
+        )
+    write_units(out / "continuations.jsonl", results)
+    print(f"{len(results)} continuations -> {out / 'continuations.jsonl'}")
+    if pipeline is not None and pipeline.vocoder is not None:
+        for u in results:
+            wav = pipeline.resynthesize(u, speaker=args.speaker)
+            write_audio(out / f"{u.id}.wav", wav, pipeline.vocoder.sample_rate)
+        print(f"{len(results)} wav files -> {out}")
+
+
+def _with_id(u, id):
+    from dataclasses import replace
+
+    return replace(u, id=id)
+
+
+# -------------------------------------------------------------------------------- score
+def cmd_score(args):
+    from ..files import atomic_open
+    from ..units import read_units
+    from ..ulm.checkpoint import load_ulm
+    from ..ulm.score import score_units
+
+    model = load_ulm(args.ulm, args.device)
+    utts = read_units(args.units)
+    if args.deduplicate:
+        utts = [u.deduplicated() for u in utts]
+    rows = score_units(model, utts, batch_size=args.batch_size)
+    with atomic_open(args.out, "w", encoding="utf-8") as f:
+        for r in rows:
+            f.write(json.dumps(r) + "\n")
+    print(f"scored {len(rows)} utterances -> {args.out}")
+
+
+# -------------------------------------------------------------------------------- train ulm
+def cmd_train_ulm(args):
+    import dataclasses
+
+    from ..ulm.data import load_sequences
+    from ..ulm.model import UnitLMConfig
+    from ..ulm.train import STATE_FILE, TrainConfig, train_ulm
+
+    config = TrainConfig(
+        train=args.units, out_dir=args.out, valid=args.valid, valid_fraction=args.valid_fraction,
+        deduplicate=not args.no_dedup, max_tokens=args.max_tokens, update_freq=args.update_freq,
+        max_steps=args.max_steps, lr=args.lr, warmup_steps=args.warmup_steps,
+        weight_decay=args.weight_decay, clip_norm=args.clip_norm, save_every=args.save_every,
+        valid_every=args.valid_every, seed=args.seed, stop_at_step=args.stop_at_step,
+        device=args.device,
+    )
+    model_config = None
+    if not (Path(args.out) / STATE_FILE).is_file():
+        vocab = args.vocab_size
+        if vocab is None:
+            seqs, vocab, _ = load_sequences(args.units, not args.no_dedup)
+            vocab = vocab or int(max(int(s.max()) for s in seqs if len(s))) + 1
+        make = {"tiny": UnitLMConfig.tiny, "default": UnitLMConfig, "big": UnitLMConfig.gslm_big}
+        over = {k: v for k, v in dict(
+            num_layers=args.layers, dim=args.dim, num_heads=args.heads, ffn_dim=args.ffn_dim,
+            dropout=args.dropout, max_positions=args.max_positions).items() if v is not None}
+        try:
+            base = make[args.size](vocab_size=vocab)
+            model_config = dataclasses.replace(base, **over)
+        except ValueError as e:
+            raise TextlessError(str(e)) from None
+    result = train_ulm(config, model_config)
+    if int(__import__("os").environ.get("RANK", "0")) == 0:
+        ppl = result["valid_ppl"]
+        print(f"step {result['step']}  loss {result['loss']:.4f} nats/token"
+              + (f"  valid ppl {ppl:.3f}" if ppl is not None else "")
+              + f"  -> {Path(args.out) / 'ulm.safetensors'}")
+
+
+# -------------------------------------------------------------------------------- train prompt
+def cmd_train_prompt(args):
+    from ..ulm.prompt import PromptTrainConfig, train_prompt_from_files
+
+    metrics = train_prompt_from_files(PromptTrainConfig(
+        ulm=args.ulm, units=args.units, labels=args.labels, valid_units=args.valid_units,
+        out_dir=args.out, prompt_length=args.prompt_length, deep=args.deep, steps=args.steps,
+        lr=args.lr, batch_size=args.batch_size, seed=args.seed, device=args.device,
+    ))
+    print(json.dumps(metrics))

@@ -75,6 +75,9 @@ class PocketSphinx:
         self._Decoder = Decoder
 
     def _run(self, decoder, wav: np.ndarray) -> None:
+        # reset the feature front end (CMN, noise estimates) so that every utterance is decoded
+        # independently of the previous ones: the same audio always gives the same result
+        decoder.reinit_feat()
         decoder.start_utt()
         decoder.process_raw(_pcm(wav), full_utt=True)
         decoder.end_utt()
@@ -99,7 +102,7 @@ class PocketSphinx:
     def pronounce(self, text: str) -> list[str] | None:
         """Phones of ``text`` from the CMU dictionary (first pronunciation); ``None`` if a word
         is unknown."""
-        d = _cmudict(str(self._model.parent / "cmudict-en-us.dict"))
+        d = _cmudict(str(self._model / "cmudict-en-us.dict"))
         out: list[str] = []
         for w in normalize_text(text).split():
             if w not in d:

@@ -1,0 +1,97 @@
+"""ASR-based WER/PER through pocketsphinx, and the bitrate CLI."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+import soundfile as sf
+import torch
+
+from textless.eval import asr
+
+SENTENCES = ["the cat sat on the mat", "she sells sea shells by the sea shore",
+             "a quick brown fox jumps over the lazy dog"]
+
+
+@pytest.fixture(scope="module")
+def backend():
+    pytest.importorskip("pocketsphinx")
+    return asr.PocketSphinx()
+
+
+def test_wer_per_relations(speech_dir, tmp_path, backend):
+    """Identical "resynthesis" -> zero deltas; a reversed one -> worse WER and PER; the rates are
+    the corpus edit rates (jiwer) of the transcripts reported per utterance."""
+    import jiwer
+
+    ref = tmp_path / "ref"
+    same = tmp_path / "same"
+    bad = tmp_path / "reversed"
+    for d in (ref, same, bad):
+        d.mkdir()
+    for i in range(3):
+        src = speech_dir / f"slt_{i}.wav"
+        shutil.copy(src, ref / f"u{i}.wav")
+        shutil.copy(src, same / f"u{i}.wav")
+        wav, rate = sf.read(src, dtype="float32")
+        sf.write(bad / f"u{i}.wav", wav[::-1].copy(), rate)
+    texts = {f"u{i}": s.upper() + "." for i, s in enumerate(SENTENCES)}
+    r = asr.intelligibility(asr.pair_folders(ref, same, texts), backend)
+    assert r["wer_delta"] == 0.0 and r["per_delta"] == 0.0
+    assert r["wer_reference"] < 0.5  # pocketsphinx is decent on flite slt
+    rows = r["by_utterance"]
+    assert rows[0]["text"] == SENTENCES[0]
+    assert r["wer_reference"] == pytest.approx(
+        jiwer.wer([x["text"] for x in rows], [x["hyp_reference"] for x in rows]))
+    # reference phones come from the CMU dictionary for known words
+    assert rows[0]["phones_truth"][:3] == ["DH", "AH", "K"]
+    r2 = asr.intelligibility(asr.pair_folders(ref, bad, texts), backend)
+    assert r2["wer_reference"] == r["wer_reference"]
+    assert r2["wer_resynthesis"] > r2["wer_reference"] + 0.3
+    assert r2["per_resynthesis"] > r2["per_reference"]
+
+
+def test_cli_wer_without_transcripts(speech_dir, tmp_path, backend):
+    """Without transcripts, the ASR of the reference audio is the reference text: WER(ref) = 0."""
+    from textless.cli import main
+
+    ref = tmp_path / "ref"
+    ref.mkdir()
+    shutil.copy(speech_dir / "slt_0.wav", ref / "a.wav")
+    out = tmp_path / "wer.json"
+    assert main(["eval", "wer", str(ref), str(ref), "--no-phones", "--out", str(out)]) == 0
+    r = json.loads(out.read_text())
+    assert r["wer_reference"] == 0.0 and r["wer_resynthesis"] == 0.0 and "per_reference" not in r
+    assert main(["eval", "wer", str(ref), str(ref), "--asr", "whisper"]) == 2  # needs --asr-model
+
+
+def test_error_rate_and_normalisation():
+    assert asr.normalize_text("Hello, World!  It's me.") == "hello world it's me"
+    assert asr.error_rate([["a", "b", "c", "d"]], [["a", "x", "c"]]) == 0.5  # 1 sub + 1 del / 4
+
+
+def test_cli_bitrate(tmp_path, capsys):
+    from textless.cli import main
+    from textless.units import Units, bitrate, write_units
+
+    rng = np.random.default_rng(0)
+    utts = [Units(torch.as_tensor(rng.integers(0, 50, 200)), frame_rate=50.0, vocab_size=50,
+                  id=f"u{i}").deduplicated() for i in range(3)]
+    path = write_units(tmp_path / "u.jsonl", utts)
+    out = tmp_path / "b.json"
+    assert main(["eval", "bitrate", str(path), "--out", str(out)]) == 0
+    r = json.loads(out.read_text())
+    assert r["vocab_bps"] == pytest.approx(bitrate(utts, "vocab"))
+    assert r["entropy_bps"] == pytest.approx(bitrate(utts, "entropy"))
+    assert r["duration_s"] == pytest.approx(12.0) and r["deduplicated"]
+    assert r["vocab_bps"] < 50 * np.log2(50)  # dedup lowers the token rate
+    # fairseq files carry no frame rate: a user error until --frame-rate is given
+    fs = write_units(tmp_path / "u.txt", [u.expanded() for u in utts])
+    assert main(["eval", "bitrate", str(fs)]) == 2
+    assert "--frame-rate" in capsys.readouterr().err
+    assert main(["eval", "bitrate", str(fs), "--frame-rate", "50", "--vocab-size", "50",
+                 "--out", str(out)]) == 0
+    assert json.loads(out.read_text())["vocab_bps"] == pytest.approx(50 * np.log2(50))

@@ -15,7 +15,7 @@ from .errors import TextlessError
 from .units import write_units
 
 EXAMPLE_TEXT = "the old man walked along the river and looked at the boats in the morning light"
-EXAMPLE_VOICE = "awb"
+EXAMPLE_VOICE = "kal"  # a voice the default was not trained on (see docs/data.md)
 
 
 def speak_example(path: Path, sample_rate: int) -> Path:

@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 SAMPLE_RATE = 16000
 FRAME_RATE = 100  # pocketsphinx en-us frames per second
 SILENCE = "SIL"
+PAD_S = 0.1  # silence added at both ends before aligning (seconds)
 ITEM_HEADER = "#file onset offset #phone prev-phone next-phone speaker"
 
 
@@ -194,8 +195,11 @@ def align_utterance(wav: np.ndarray, text: str, decoder=None) -> list[WordSegmen
     file's duration.
     """
     decoder = decoder or new_decoder()
-    pcm = _pcm(wav)
     duration = wav.shape[0] / SAMPLE_RATE
+    # pocketsphinx's phone pass fails when speech runs to the last frame (flite leaves almost no
+    # trailing silence): pad both ends with PAD_S of silence and shift the times back
+    pad = np.zeros(int(PAD_S * SAMPLE_RATE), dtype=np.float32)
+    pcm = _pcm(np.concatenate([pad, wav, pad]))
     try:
         decoder.set_align_text(text)
         _decode(decoder, pcm)
@@ -209,7 +213,7 @@ def align_utterance(wav: np.ndarray, text: str, decoder=None) -> list[WordSegmen
         return None
 
     def t(frames):
-        return round(min(frames / FRAME_RATE, duration), 4)
+        return round(min(max(frames / FRAME_RATE - PAD_S, 0.0), duration), 4)
 
     words = []
     for w in alignment:
@@ -310,10 +314,11 @@ def align(
                 continue
             report.aligned += 1
             for w in words:
-                if w.word != SILENCE:
+                if w.word != SILENCE and w.offset > w.onset:
                     fw.write(f"{uid} 1 {w.onset:.4f} {w.offset - w.onset:.4f} {w.word}\n")
                 for p in w.phones:
-                    fp.write(f"{uid} 1 {p.onset:.4f} {p.offset - p.onset:.4f} {p.phone}\n")
+                    if p.offset > p.onset:
+                        fp.write(f"{uid} 1 {p.onset:.4f} {p.offset - p.onset:.4f} {p.phone}\n")
             lines = item_lines(uid, spk.get(uid, uid.rpartition("_")[0] or uid), words)
             report.phones += len(lines)
             fi.writelines(line + "\n" for line in lines)

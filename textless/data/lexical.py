@@ -37,7 +37,7 @@ log = logging.getLogger(__name__)
 LEXICAL_COLUMNS = ["filename", "voice", "frequency", "word", "phones", "length", "correct", "id"]
 VOWELS = {"AA", "AE", "AH", "AO", "AW", "AY", "EH", "ER", "EY", "IH", "IY", "OW", "OY", "UH", "UW"}
 #: flite voices (phone strings) that the training corpus never uses
-LEXICAL_VOICES = ("flite:kal", "flite:slt@pitch=2")
+LEXICAL_VOICES = ("flite:kal", "flite:awb@pitch=-2", "flite:rms@pitch=-2,tempo=1.1")
 
 
 @dataclass(frozen=True)

@@ -40,11 +40,11 @@ TRAIN_VOICES = (
     "flite:rms", "flite:rms@pitch=3,tempo=0.9",
     "flite:kal16", "flite:kal16@pitch=3,tempo=1.1",
 )
-#: Held-out speakers that the training corpus never uses: other engines, another flite voice
-#: and pitch shifts in the opposite direction of the training ones.
+#: Held-out speakers that the training corpus never uses: festival voices, flite's 8 kHz kal
+#: and pitch shifts in the opposite direction of the training ones (all WER < 0.2).
 HELDOUT_VOICES = (
-    "festival:cmu_us_slt_arctic_hts", "festival:ked_diphone",
-    "flite:kal", "flite:awb@pitch=-2", "flite:rms@pitch=-2,tempo=1.1", "flite:slt@pitch=2",
+    "festival:cmu_us_slt_arctic_hts", "festival:ked_diphone", "festival:kal_diphone",
+    "flite:kal", "flite:awb@pitch=-2", "flite:rms@pitch=-2,tempo=1.1",
 )
 
 

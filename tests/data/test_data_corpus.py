@@ -1,0 +1,50 @@
+import json
+
+import soundfile as sf
+
+from textless.data.manifest import read_manifest, read_table, utt_id
+from textless.data.synth import assign_voices, synthesize_corpus
+
+
+
+def test_corpus_has_expected_files_rate_and_durations(corpus):
+    out, report, SENTENCES = corpus.out, corpus.report, corpus.sentences
+    root, entries = read_manifest(out / "manifest.tsv")
+    assert root == out.resolve()
+    assert len(entries) == report.utterances == len(SENTENCES) * 2
+    transcripts = read_table(out / "transcripts.tsv")
+    speakers = read_table(out / "speakers.tsv")
+    assert set(transcripts) == set(speakers) == {utt_id(rel) for rel, _ in entries}
+    assert sorted(transcripts.values()) == sorted(SENTENCES * 2)
+    assert len(set(speakers.values())) == 2
+    total = 0
+    for rel, n in entries:
+        info = sf.info(str(root / rel))
+        assert (info.samplerate, info.channels, info.subtype) == (16000, 1, "PCM_16")
+        assert info.frames == n
+        words = len(transcripts[utt_id(rel)].split())
+        assert 0.12 * words < n / 16000 < 0.7 * words + 1.0  # a plausible speaking rate
+        total += n
+    assert total == report.num_samples
+    meta = json.loads((out / "voices.json").read_text())
+    assert meta["utterances"] == 6 and len(meta["voices"]) == 2
+
+
+def test_corpus_resumes_and_is_deterministic(corpus, tmp_path):
+    out = corpus.out
+    _, entries = read_manifest(out / "manifest.tsv")
+    before = {rel: (out / rel).read_bytes() for rel, _ in entries}
+    (out / entries[0][0]).unlink()
+    report = synthesize_corpus(corpus.sentences, corpus.voices, out, seed=3, utterances_per_sentence=2,
+                               workers=1, show_progress=False)
+    assert report.synthesized == 1  # only the deleted file is made again ...
+    assert {rel: (out / rel).read_bytes() for rel, _ in entries} == before  # ... identically
+
+
+def test_voice_assignment_is_balanced_and_seeded():
+    a = assign_voices(101, 8, seed=1)
+    counts = [sum(v in s for s in a) for v in range(8)]
+    assert max(counts) - min(counts) <= 1 and sum(counts) == 101
+    assert a == assign_voices(101, 8, seed=1) and a != assign_voices(101, 8, seed=2)
+    two = assign_voices(20, 5, seed=0, per_sentence=2)
+    assert all(len(set(s)) == 2 for s in two)

@@ -1,0 +1,64 @@
+from collections import Counter
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from textless.data.align import dictionary
+from textless.data.text import generate_sentences, normalize, read_sentences, vocabulary
+from textless.data.voices import HELDOUT_VOICES, TRAIN_VOICES, parse_voice, synthesize
+from textless.errors import TextlessError
+
+
+def test_grammar_is_seeded_and_its_vocabulary_recurs_and_is_in_the_dictionary():
+    a = generate_sentences(2000, seed=5)
+    assert a == generate_sentences(2000, seed=5)
+    assert a != generate_sentences(2000, seed=6)
+    assert len(set(a)) > 1900  # sentences rarely repeat ...
+    counts = Counter(w for s in a for w in s.split())
+    assert set(counts) <= vocabulary()
+    # ... but words recur: most word types occur 5+ times, most tokens are of frequent types
+    assert sum(n >= 5 for n in counts.values()) > 0.75 * len(counts)
+    assert sum(n for n in counts.values() if n >= 20) > 0.8 * sum(counts.values())
+    missing = vocabulary() - set(dictionary())
+    assert not missing, f"grammar words missing from the pronouncing dictionary: {missing}"
+
+
+def test_read_sentences_normalizes(tmp_path):
+    p = tmp_path / "t.txt"
+    p.write_text("The Cat sat.\n\n  A DOG, barked!\n")
+    assert read_sentences(p) == ["the cat sat", "a dog barked"]
+    assert normalize("Hello, World") == "hello world"
+    with pytest.raises(TextlessError):
+        read_sentences(tmp_path / "missing.txt")
+
+
+def test_voice_sets_are_disjoint_and_distinct():
+    train = {parse_voice(v).speaker for v in TRAIN_VOICES}
+    held = {parse_voice(v).speaker for v in HELDOUT_VOICES}
+    assert len(train) == len(TRAIN_VOICES) >= 8
+    assert not train & held
+    for spec in TRAIN_VOICES + HELDOUT_VOICES:
+        assert parse_voice(parse_voice(spec).spec) == parse_voice(spec)
+
+
+@pytest.mark.parametrize("bad", ["slt", "flite:nope", "say:slt", "flite:slt@pitch=x",
+                                 "flite:slt@speed=2", "flite:slt@pitch=40"])
+def test_bad_voice_specs_raise(bad):
+    with pytest.raises(TextlessError):
+        parse_voice(bad)
+
+
+def test_synthesize_writes_16k_pcm16_deterministically_and_tempo_shortens(tmp_path):
+    pytest.importorskip("soxr")
+    text = "the small dog ran across the field"
+    v = parse_voice("flite:kal@pitch=2")  # kal is 8 kHz: resampled to 16 kHz
+    n = synthesize(v, tmp_path / "a.wav", text)
+    synthesize(v, tmp_path / "b.wav", text)
+    info = sf.info(str(tmp_path / "a.wav"))
+    assert (info.samplerate, info.channels, info.subtype, info.frames) == (16000, 1, "PCM_16", n)
+    assert (tmp_path / "a.wav").read_bytes() == (tmp_path / "b.wav").read_bytes()
+    fast = synthesize(parse_voice("flite:kal@pitch=2,tempo=1.25"), tmp_path / "c.wav", text)
+    assert abs(fast / n - 1 / 1.25) < 0.05
+    wav, _ = sf.read(str(tmp_path / "a.wav"))
+    assert np.abs(wav).max() > 0.05  # speech, not silence

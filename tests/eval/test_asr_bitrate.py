@@ -23,35 +23,32 @@ def backend():
 
 
 def test_wer_per_relations(speech_dir, tmp_path, backend):
-    """Identical "resynthesis" -> zero deltas; a reversed one -> worse WER and PER; the rates are
-    the corpus edit rates (jiwer) of the transcripts reported per utterance."""
+    """An identical "resynthesis" decodes exactly like its reference (decoding is deterministic);
+    a time-reversed one is worse in WER and PER; the rates are the corpus edit rates (jiwer) of
+    the transcripts reported per utterance."""
     import jiwer
 
-    ref = tmp_path / "ref"
-    same = tmp_path / "same"
-    bad = tmp_path / "reversed"
-    for d in (ref, same, bad):
-        d.mkdir()
-    for i in range(3):
+    ref, syn = tmp_path / "ref", tmp_path / "syn"
+    ref.mkdir()
+    syn.mkdir()
+    for i in range(2):
         src = speech_dir / f"slt_{i}.wav"
         shutil.copy(src, ref / f"u{i}.wav")
-        shutil.copy(src, same / f"u{i}.wav")
         wav, rate = sf.read(src, dtype="float32")
-        sf.write(bad / f"u{i}.wav", wav[::-1].copy(), rate)
+        sf.write(syn / f"u{i}.wav", wav if i == 0 else wav[::-1].copy(), rate)
     texts = {f"u{i}": s.upper() + "." for i, s in enumerate(SENTENCES)}
-    r = asr.intelligibility(asr.pair_folders(ref, same, texts), backend)
-    assert r["wer_delta"] == 0.0 and r["per_delta"] == 0.0
-    assert r["wer_reference"] < 0.5  # pocketsphinx is decent on flite slt
-    rows = r["by_utterance"]
-    assert rows[0]["text"] == SENTENCES[0]
+    r = asr.intelligibility(asr.pair_folders(ref, syn, texts), backend)
+    same, rev = r["by_utterance"]
+    assert same["hyp_reference"] == same["hyp_resynthesis"]
+    assert same["phones_reference_audio"] == same["phones_resynthesis"]
+    assert same["text"] == SENTENCES[0]
+    assert r["wer_reference"] < 0.75  # pocketsphinx mostly follows flite slt
     assert r["wer_reference"] == pytest.approx(
-        jiwer.wer([x["text"] for x in rows], [x["hyp_reference"] for x in rows]))
+        jiwer.wer([x["text"] for x in (same, rev)], [x["hyp_reference"] for x in (same, rev)]))
+    assert r["wer_delta"] == pytest.approx(r["wer_resynthesis"] - r["wer_reference"])
+    assert r["wer_delta"] > 0.2 and r["per_delta"] > 0.0
     # reference phones come from the CMU dictionary for known words
-    assert rows[0]["phones_truth"][:3] == ["DH", "AH", "K"]
-    r2 = asr.intelligibility(asr.pair_folders(ref, bad, texts), backend)
-    assert r2["wer_reference"] == r["wer_reference"]
-    assert r2["wer_resynthesis"] > r2["wer_reference"] + 0.3
-    assert r2["per_resynthesis"] > r2["per_reference"]
+    assert same["phones_truth"][:3] == ["DH", "AH", "K"]
 
 
 def test_cli_wer_without_transcripts(speech_dir, tmp_path, backend):

@@ -117,19 +117,19 @@ class _SamePad(nn.Module):
 
 def _masked_group_norm(x: torch.Tensor, norm: nn.GroupNorm, frames: torch.Tensor | None) -> torch.Tensor:
     """Per-channel GroupNorm (groups == channels) over the valid frames of ``x: [B, C, F]`` only,
-    so that a padded batch gives the per-item result. Computed in fp32 like fairseq's Fp32GroupNorm."""
-    dtype = x.dtype
-    x = x.float()
-    if frames is None:
-        y = F.group_norm(x, norm.num_groups, norm.weight.float(), norm.bias.float(), norm.eps)
-        return y.to(dtype)
-    mask = (torch.arange(x.shape[-1], device=x.device)[None, :] < frames[:, None]).to(x.dtype)[:, None, :]
-    n = mask.sum(-1, keepdim=True).clamp_min(1)
-    mean = (x * mask).sum(-1, keepdim=True) / n
-    var = (((x - mean) * mask) ** 2).sum(-1, keepdim=True) / n
-    y = (x - mean) * torch.rsqrt(var + norm.eps)
-    y = y * norm.weight.float()[None, :, None] + norm.bias.float()[None, :, None]
-    return y.to(dtype)
+    so that a padded batch gives the per-item result. Statistics in fp32 like fairseq's
+    Fp32GroupNorm; one output buffer (no full-size temporaries beyond it)."""
+    if frames is None or bool((frames >= x.shape[-1]).all()):
+        y = F.group_norm(x.float(), norm.num_groups, norm.weight.float(), norm.bias.float(), norm.eps)
+        return y.to(x.dtype)
+    out = torch.empty_like(x)
+    w, b = norm.weight.float()[:, None], norm.bias.float()[:, None]
+    for i, n in enumerate(frames.tolist()):
+        xi = x[i, :, : max(n, 1)].float()
+        var, mean = torch.var_mean(xi, dim=-1, unbiased=False, keepdim=True)
+        scale = w * torch.rsqrt(var + norm.eps)
+        out[i] = (x[i].float() * scale + (b - mean * scale)).to(x.dtype)
+    return out
 
 
 class ConvFeatureExtractor(nn.Module):
@@ -358,13 +358,21 @@ class HubertEncoder(nn.Module):
                 if min(c, n - start) >= self.receptive_field:
                     pieces.append(wav[i, start: min(start + c, n)])
                     owner.append(i)
-        plens = torch.tensor([p.numel() for p in pieces], dtype=torch.long, device=wav.device)
-        batch = nn.utils.rnn.pad_sequence(pieces, batch_first=True)
-        out = self.extract(batch, plens, layer)
+        # Sub-batches of at most max_chunk padded samples: memory stays that of one chunk.
         per_item = [[] for _ in range(b)]
-        for j, i in enumerate(owner):
-            per_item[i].append(out.features[j, : int(out.frames[j])])
-        seqs = [torch.cat(p) if p else out.features.new_zeros(0, out.features.shape[-1]) for p in per_item]
+        j = 0
+        while j < len(pieces):
+            k = j + 1
+            while k < len(pieces) and (k + 1 - j) * max(p.numel() for p in pieces[j: k + 1]) <= c:
+                k += 1
+            group = pieces[j:k]
+            plens = torch.tensor([p.numel() for p in group], dtype=torch.long, device=wav.device)
+            full = bool((plens == plens.max()).all())
+            out = self.extract(nn.utils.rnn.pad_sequence(group, batch_first=True), None if full else plens, layer)
+            for m in range(len(group)):
+                per_item[owner[j + m]].append(out.features[m, : int(out.frames[m])])
+            j = k
+        seqs = [torch.cat(p) if p else wav.new_zeros(0, self.dim) for p in per_item]
         frames = torch.tensor([s.shape[0] for s in seqs], dtype=torch.long, device=wav.device)
         return nn.utils.rnn.pad_sequence(seqs, batch_first=True), frames
 

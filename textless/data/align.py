@@ -70,9 +70,17 @@ class AlignmentReport:
     item_path: Path | None = None
 
 
+def _pocketsphinx():
+    try:
+        import pocketsphinx
+    except ImportError:
+        raise TextlessError("alignment needs pocketsphinx: pip install 'textless[eval]'") from None
+    return pocketsphinx
+
+
 def model_dir() -> Path:
     """The folder of pocketsphinx's bundled en-us model files."""
-    import pocketsphinx
+    pocketsphinx = _pocketsphinx()
 
     return Path(pocketsphinx.get_model_path()) / "en-us"
 
@@ -106,8 +114,7 @@ def new_decoder(lm: str | os.PathLike | None = None):
 
     ``lm`` is an ARPA language model file (see :func:`write_bigram_lm`); default: the bundled LM.
     """
-    from pocketsphinx import Decoder
-
+    Decoder = _pocketsphinx().Decoder
     return Decoder(loglevel="FATAL", **({"lm": str(lm)} if lm else {}))
 
 

@@ -349,6 +349,7 @@ def extract_features(
     if not records:
         return None
     summary = _finish(items, records, index, world, write_output=False)
+    summary.out_path = out_dir
     errors = out_dir / "features.errors.tsv"
     if errors.is_file():
         os.replace(errors, out_dir / "errors.tsv")

@@ -1,5 +1,227 @@
-"""Subcommands of this stage (not written yet)."""
+"""``textless features``, ``textless encode``, ``textless s2st-targets``, ``textless train kmeans``."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+from ..errors import TextlessError
+
+log = logging.getLogger(__name__)
+
+INPUT_HELP = "audio files or folders (searched recursively)"
+
+
+def _add_inputs(p):
+    p.add_argument("audio", nargs="*", help=INPUT_HELP)
+    p.add_argument("--manifest", help="TSV of inputs: 'path' or 'id<TAB>path' per line, or a fairseq "
+                   "manifest (root folder, then 'relpath<TAB>n_samples')")
+
+
+def _add_encoder(p, required_layer=False):
+    p.add_argument("--checkpoint", help="encoder: fairseq HuBERT/wav2vec2 .pt, Hugging Face folder, "
+                   "or a textless .safetensors")
+    p.add_argument("--spectral", choices=("mfcc", "logmel"), help="spectral features instead of a checkpoint")
+    p.add_argument("--layer", type=int, help="transformer layer, counted from 1 (fairseq's output_layer)")
+    p.add_argument("--device", default="cpu", help="cpu, cuda (each torchrun process takes cuda:LOCAL_RANK)")
+    p.add_argument("--max-batch-seconds", type=float, default=100.0,
+                   help="padded seconds of audio per batch (default 100); sets peak memory")
 
 
 def register(commands, groups):
-    pass
+    p = commands.add_parser(
+        "features", help="dense features per file: OUT/<stem>.npy float32 [frames, dim]",
+        description="Writes one .npy per input (the ZeroSpeech submission layout); unreadable files "
+        "are listed in OUT/errors.tsv. Under torchrun the files are shared among processes.",
+    )
+    _add_inputs(p)
+    _add_encoder(p)
+    p.add_argument("--out", required=True, help="output folder")
+    p.set_defaults(func=cmd_features)
+
+    p = commands.add_parser(
+        "encode", help="audio -> units (JSON Lines: id, units, durations; or fairseq id|units)",
+        description="Input order is kept. Batches group files of similar length. An unreadable file "
+        "goes to OUT.errors.tsv and the rest completes. Rerunning the same command after a kill "
+        "resumes from OUT.partial. Under 'torchrun --nproc_per_node N -m textless encode ...' the "
+        "inputs are sharded over processes and rank 0 writes OUT.",
+    )
+    _add_inputs(p)
+    p.add_argument("--model", help="pipeline bundle name or pipeline folder")
+    _add_encoder(p)
+    p.add_argument("--kmeans", help="k-means: official km.bin or textless .safetensors (with --checkpoint)")
+    p.add_argument("--no-dedup", action="store_true", help="one unit per frame (no durations)")
+    p.add_argument("--format", choices=("jsonl", "fairseq"), help="default: from OUT's suffix (.jsonl)")
+    p.add_argument("--out", required=True, help="output unit file")
+    p.set_defaults(func=cmd_encode)
+
+    p = commands.add_parser(
+        "s2st-targets", help="fairseq speech_to_speech manifest with unit targets from audio pairs",
+        description="PAIRS is a TSV of 'src<TAB>tgt' or 'id<TAB>src<TAB>tgt' audio paths (or with a "
+        "header naming id, src_audio, tgt_audio). Writes OUT/SPLIT.tsv with columns id, src_audio, "
+        "src_n_frames, tgt_audio (the unit string), tgt_n_frames, and OUT/dict.txt. Example: "
+        "textless s2st-targets --model hubert-base-ls960-l6-km100 --pairs train_pairs.tsv --out s2ut --reduce",
+    )
+    p.add_argument("--pairs", required=True, help="TSV of source/target audio pairs")
+    p.add_argument("--model", help="pipeline bundle name or pipeline folder")
+    _add_encoder(p)
+    p.add_argument("--kmeans", help="k-means file (with --checkpoint)")
+    p.add_argument("--reduce", action="store_true", help="collapse repeated target units (fairseq --reduce-unit)")
+    p.add_argument("--split", default="train", help="manifest name: OUT/SPLIT.tsv (default train)")
+    p.add_argument("--out", required=True, help="output folder")
+    p.set_defaults(func=cmd_s2st)
+
+    p = groups["train"].add_parser(
+        "kmeans", help="train k-means on encoder features of a corpus (faiss)",
+        description="Features are streamed file by file; a uniform random sample of at most "
+        "--max-frames frames is kept (reservoir), so memory is bounded by max_frames x dim x 4 bytes "
+        "(default 200000 x 768 x 4 = 614 MB for HuBERT base) whatever the corpus size. Seeded.",
+    )
+    _add_inputs(p)
+    _add_encoder(p)
+    p.add_argument("-k", "--clusters", type=int, required=True, help="number of clusters K")
+    p.add_argument("--max-frames", type=int, default=200_000,
+                   help="frames kept for training (memory bound: max_frames x dim x 4 bytes)")
+    p.add_argument("--niter", type=int, default=50, help="k-means iterations")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", required=True, help="output .safetensors")
+    p.set_defaults(func=cmd_train_kmeans)
+
+
+# ----------------------------------------------------------------------------- helpers
+def _device(name: str) -> str:
+    if name.startswith("cuda") and "LOCAL_RANK" in os.environ and ":" not in name:
+        return f"cuda:{int(os.environ['LOCAL_RANK'])}"
+    return name
+
+
+def _load_encoder(args):
+    if bool(args.checkpoint) == bool(args.spectral):
+        raise TextlessError("give one of --checkpoint or --spectral")
+    device = _device(args.device)
+    if args.spectral:
+        from ..encoders.spectral import SpectralEncoder, logmel_config, mfcc_config
+
+        return SpectralEncoder(mfcc_config() if args.spectral == "mfcc" else logmel_config()).to(device), device
+    path = Path(args.checkpoint)
+    if not path.exists():
+        raise TextlessError(f"{path}: no such checkpoint")
+    from ..encoders.fairseq_import import load_encoder
+
+    enc = load_encoder(path, device)
+    if not hasattr(enc, "features"):
+        raise TextlessError(f"{path}: not an encoder checkpoint")
+    return enc, device
+
+
+def _check_layer(encoder, layer):
+    n = getattr(encoder, "num_layers", 0)
+    if layer is not None and n and not 1 <= layer <= n:
+        raise TextlessError(f"--layer {layer}: the encoder has layers 1..{n}")
+
+
+def _pipeline(args):
+    from ..pipeline import Pipeline, load_pipeline
+
+    if args.model:
+        if args.checkpoint or args.spectral or args.kmeans:
+            raise TextlessError("--model excludes --checkpoint/--spectral/--kmeans")
+        return load_pipeline(args.model, _device(args.device))
+    if not args.kmeans:
+        raise TextlessError("give --model, or --checkpoint (or --spectral) with --layer and --kmeans")
+    encoder, device = _load_encoder(args)
+    from ..quantizers.kmeans import load_quantizer
+
+    km_path = Path(args.kmeans)
+    if not km_path.is_file():
+        raise TextlessError(f"{km_path}: no such k-means file")
+    quantizer = load_quantizer(km_path, device)
+    layer = args.layer if args.layer is not None else quantizer.cfg.layer
+    if quantizer.cfg.layer is not None and layer != quantizer.cfg.layer:
+        raise TextlessError(f"the k-means was trained on layer {quantizer.cfg.layer}, not --layer {layer}")
+    if getattr(encoder, "num_layers", 0) and layer is None:
+        raise TextlessError("--layer is required (the k-means file does not name its layer)")
+    _check_layer(encoder, layer)
+    if quantizer.dim != encoder.dim:
+        raise TextlessError(f"k-means dimension {quantizer.dim} != encoder dimension {encoder.dim}")
+    name = f"{Path(args.checkpoint).stem if args.checkpoint else args.spectral}" \
+           f"{'' if layer is None else f'-l{layer}'}-km{quantizer.vocab_size}"
+    return Pipeline(encoder=encoder, quantizer=quantizer, layer=layer, name=name, device=device)
+
+
+def _inputs(args):
+    from ..encode import collect_inputs
+
+    return collect_inputs(args.audio, args.manifest)
+
+
+def _report(summary, what):
+    if summary is None:
+        return 0
+    msg = f"wrote {summary.written} {what} to {summary.out_path}"
+    if summary.failed:
+        msg += f"; {summary.failed} failed, see {summary.errors_path}"
+    if summary.failed:
+        log.warning(msg)
+    else:
+        log.info(msg)
+    return 0
+
+
+# ----------------------------------------------------------------------------- handlers
+def cmd_features(args):
+    from ..encode import extract_features
+
+    encoder, device = _load_encoder(args)
+    _check_layer(encoder, args.layer)
+    if getattr(encoder, "num_layers", 0) and args.layer is None:
+        raise TextlessError("--layer is required for a transformer encoder")
+    summary = extract_features(encoder, _inputs(args), args.out, layer=args.layer,
+                               max_batch_s=args.max_batch_seconds, device=device)
+    return _report(summary, "feature files")
+
+
+def cmd_encode(args):
+    from ..encode import encode_files
+    from ..units import detect_format
+
+    items = _inputs(args)
+    pipeline = _pipeline(args)
+    fmt = args.format or detect_format(args.out)
+    summary = encode_files(pipeline, items, args.out, deduplicate=not args.no_dedup, format=fmt,
+                           max_batch_s=args.max_batch_seconds)
+    return _report(summary, "utterances")
+
+
+def cmd_s2st(args):
+    from ..s2st import make_unit_targets, read_pairs
+
+    pairs = read_pairs(args.pairs)
+    pipeline = _pipeline(args)
+    manifest = make_unit_targets(pairs, args.out, pipeline, reduce=args.reduce, split=args.split,
+                                 max_batch_s=args.max_batch_seconds)
+    if manifest is not None:
+        log.info("wrote %s", manifest)
+    return 0
+
+
+def cmd_train_kmeans(args):
+    from ..quantizers.kmeans import train_kmeans_on_corpus
+
+    if args.clusters < 2:
+        raise TextlessError("-k must be at least 2")
+    if args.max_frames < args.clusters:
+        raise TextlessError("--max-frames must be at least -k")
+    encoder, device = _load_encoder(args)
+    _check_layer(encoder, args.layer)
+    if getattr(encoder, "num_layers", 0) and args.layer is None:
+        raise TextlessError("--layer is required for a transformer encoder")
+    items = _inputs(args)
+    name = Path(args.checkpoint).stem if args.checkpoint else args.spectral
+    km = train_kmeans_on_corpus(encoder, [it.path for it in items], args.clusters, layer=args.layer,
+                                max_frames=args.max_frames, seed=args.seed, niter=args.niter,
+                                encoder_name=name, device=device)
+    km.save(args.out)
+    log.info("wrote %s (K=%d, dim=%d)", args.out, km.vocab_size, km.dim)
+    return 0

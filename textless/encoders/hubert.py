@@ -331,11 +331,13 @@ class HubertEncoder(nn.Module):
     def forward(self, wav, lengths=None, layer=None, frame_mask=None) -> EncoderOutput:
         return self.extract(wav, lengths, layer, frame_mask)
 
+    @torch.inference_mode()
     def features(
         self, wav: torch.Tensor, lengths: torch.Tensor | None = None, layer: int | None = None
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """``wav: [B, T]`` (+ ``lengths: [B]`` samples) -> ``(feats [B, F, D], frames [B])``.
 
+        Inference only (no autograd); training uses :meth:`extract`.
         Normalizes waveforms when the checkpoint says so, then encodes inputs longer than
         ``max_chunk`` samples as independent chunks (batched together) and concatenates their
         frames, like the official readers. Chunks shorter than the receptive field are dropped.

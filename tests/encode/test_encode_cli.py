@@ -1,0 +1,148 @@
+"""`textless encode` / `features` / `train kmeans`: order, formats, errors.tsv, resume, --model folders."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from textless.cli import main
+
+
+def _encode(tiny_model, out, *inputs, extra=()):
+    ckpt, km, layer = tiny_model
+    return main(["encode", "--checkpoint", str(ckpt), "--layer", str(layer), "--kmeans", str(km),
+                 "--out", str(out), *map(str, inputs), *extra])
+
+
+def _expected_units(tiny_model, path):
+    """Per-file reference: load, one-item forward, argmin; no batching, no runner."""
+    from textless.audio import load_audio
+    from textless.encoders.fairseq_import import load_encoder
+    from textless.quantizers.kmeans import load_quantizer
+
+    ckpt, km, layer = tiny_model
+    enc, q = load_encoder(ckpt), load_quantizer(km)
+    wav, _ = load_audio(path, 16000)
+    feats, _ = enc.features(torch.from_numpy(wav)[None], layer=layer)
+    return q.assign(feats[0])
+
+
+def test_encode_keeps_order_dedups_and_lists_errors(tiny_model, corpus, tmp_path):
+    out = tmp_path / "units.jsonl"
+    files = [corpus / "kal_2.wav", corpus / "broken.wav", corpus / "slt_0.wav", corpus / "kal_0.wav"]
+    assert _encode(tiny_model, out, *files, extra=["--max-batch-seconds", "3"]) == 0
+    records = [json.loads(ln) for ln in out.read_text().splitlines()]
+    assert [r["id"] for r in records] == ["kal_2", "slt_0", "kal_0"]  # input order, broken left out
+    for r, f in zip(records, [files[0], files[2], files[3]]):
+        frames = _expected_units(tiny_model, f)
+        expanded = np.repeat(r["units"], r["durations"])
+        assert np.array_equal(expanded, frames.numpy())  # batched run == per-file reference
+        assert all(a != b for a, b in zip(r["units"], r["units"][1:]))  # deduplicated
+    errors = (tmp_path / "units.jsonl.errors.tsv").read_text().splitlines()
+    assert errors[0] == "id\tpath\treason" and errors[1].startswith("broken\t")
+    assert len(errors) == 2 and not (tmp_path / "units.jsonl.partial").exists()
+
+
+def test_fairseq_format_and_no_dedup(tiny_model, corpus, tmp_path):
+    out = tmp_path / "units.km"
+    assert _encode(tiny_model, out, corpus / "slt_1.wav", extra=["--no-dedup", "--format", "fairseq"]) == 0
+    (line,) = out.read_text().splitlines()
+    sid, units = line.split("|")
+    assert sid == "slt_1" and [int(u) for u in units.split()] == _expected_units(tiny_model, corpus / "slt_1.wav").tolist()
+
+
+def test_killed_run_resumes_to_the_same_file(tiny_model, corpus, tmp_path, monkeypatch):
+    from textless import encode
+
+    full = tmp_path / "full.jsonl"
+    assert _encode(tiny_model, full, corpus, extra=["--max-batch-seconds", "2"]) == 0
+    out = tmp_path / "resumed.jsonl"
+    real_add, calls = encode.Journal.add, []
+
+    def dying_add(self, records):
+        if len(calls) == 3:
+            with open(self.path, "a") as f:  # a kill in the middle of a write
+                f.write('{"i": 4, "line": "{\\"id\\": \\"trunc')
+            raise KeyboardInterrupt
+        calls.append(1)
+        real_add(self, records)
+
+    monkeypatch.setattr(encode.Journal, "add", dying_add)
+    assert _encode(tiny_model, out, corpus, extra=["--max-batch-seconds", "2"]) == 130
+    assert not out.exists() and (tmp_path / "resumed.jsonl.partial").exists()
+    monkeypatch.setattr(encode.Journal, "add", real_add)
+    redone = []
+    monkeypatch.setattr(encode, "_load_batch", lambda items, load, f=encode._load_batch: (
+        redone.extend(it.id for it in items), f(items, load))[1])
+    assert _encode(tiny_model, out, corpus, extra=["--max-batch-seconds", "2"]) == 0
+    assert out.read_bytes() == full.read_bytes()
+    assert 0 < len(redone) < 7  # the finished batches were not encoded again
+    assert (tmp_path / "resumed.jsonl.errors.tsv").read_text() == (tmp_path / "full.jsonl.errors.tsv").read_text()
+
+
+def test_model_folder_equals_checkpoint_and_kmeans(tiny_model, corpus, tmp_path):
+    from textless.encoders.fairseq_import import load_encoder
+    from textless.pipeline import save_pipeline_dir
+
+    ckpt, km, layer = tiny_model
+    d = tmp_path / "pipe"
+    d.mkdir()
+    load_encoder(ckpt).save(d / "encoder.safetensors")
+    (d / "quantizer.safetensors").write_bytes(km.read_bytes())
+    save_pipeline_dir(d, name="tiny", layer=layer,
+                      files={"encoder": "encoder.safetensors", "quantizer": "quantizer.safetensors"})
+    a, b = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
+    assert main(["encode", "--model", str(d), "--out", str(a), str(corpus)]) == 0
+    assert _encode(tiny_model, b, corpus) == 0
+    strip = lambda p: [{k: v for k, v in json.loads(ln).items() if k != "model"} for ln in p.read_text().splitlines()]  # noqa: E731
+    assert strip(a) == strip(b) and len(strip(a)) == 6
+
+
+def test_features_writes_npy_per_file(tiny_model, corpus, tmp_path):
+    from textless.encoders.fairseq_import import load_encoder
+    from textless.audio import load_audio
+
+    ckpt, _, _ = tiny_model
+    out = tmp_path / "feats"
+    assert main(["features", "--checkpoint", str(ckpt), "--layer", "3", "--out", str(out), str(corpus)]) == 0
+    enc = load_encoder(ckpt)
+    for name in ("slt_0", "kal_1"):
+        arr = np.load(out / f"{name}.npy")
+        wav, _ = load_audio(corpus / f"{name}.wav", 16000)
+        ref, n = enc.features(torch.from_numpy(wav)[None], layer=3)
+        assert arr.dtype == np.float32 and arr.shape == (int(n), 48)
+        np.testing.assert_allclose(arr, ref[0].numpy(), atol=1e-4)
+    assert (out / "errors.tsv").read_text().count("\n") == 2  # header + broken.wav
+
+
+def test_train_kmeans_cli(tiny_model, corpus, tmp_path):
+    from textless.checkpoint import load_component
+
+    ckpt, _, _ = tiny_model
+    out = tmp_path / "km.safetensors"
+    args = ["train", "kmeans", "--checkpoint", str(ckpt), "--layer", "1", "-k", "5",
+            "--max-frames", "2000", "--niter", "5", "--out", str(out), str(corpus)]
+    assert main(args) == 0
+    q = load_component(out)
+    assert (q.vocab_size, q.dim, q.cfg.layer, q.cfg.encoder) == (5, 48, 1, "tiny")
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["encode", "--out", "x.jsonl", "a.wav"], "give --model"),
+    (["encode", "--checkpoint", "nope.pt", "--kmeans", "k", "--out", "x.jsonl", "a.wav"], "no such"),
+    (["encode", "--model", "no-such-bundle", "--out", "x.jsonl", "a.wav"], "no-such-bundle"),
+])
+def test_user_errors_are_one_line(argv, message, capsys):
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("textless: error:") and message in err and "\n" not in err
+
+
+def test_layer_must_match_kmeans(tiny_model, corpus, tmp_path, capsys):
+    ckpt, km, _ = tiny_model
+    assert main(["encode", "--checkpoint", str(ckpt), "--layer", "3", "--kmeans", str(km),
+                 "--out", str(tmp_path / "o.jsonl"), str(corpus)]) == 2
+    assert "layer 2" in capsys.readouterr().err

@@ -84,8 +84,9 @@ def register(commands, groups):
 
     p = train.add_parser(
         "prompt", help="prompt-tune a frozen unit LM for spoken classification (SpeechPrompt)",
-        description="The corpus is JSON Lines units whose id ends with '__<label>' or a "
-        "labels file (id<TAB>label). Writes OUT/prompt.safetensors and OUT/metrics.json.",
+        description="Units (.jsonl) with a labels file (id<TAB>label); the verbalizer maps class "
+        "i (sorted names) to unit i. Writes OUT/prompt.safetensors and OUT/metrics.json "
+        "(accuracy, and on --valid-units also the majority-class baseline).",
     )
     p.add_argument("--ulm", required=True)
     p.add_argument("--units", required=True, help="training units (.jsonl)")
@@ -95,7 +96,7 @@ def register(commands, groups):
     p.add_argument("--prompt-length", type=int, default=8)
     p.add_argument("--deep", action="store_true", help="deep prompts at every layer too")
     p.add_argument("--steps", type=int, default=200)
-    p.add_argument("--lr", type=float, default=1e-2)
+    p.add_argument("--lr", type=float, default=0.1)
     p.add_argument("--batch-size", type=int, default=16)
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--device", default="cpu")

@@ -85,3 +85,14 @@ def test_sizes():
     assert (big.num_layers, big.dim, big.ffn_dim, big.num_heads) == (12, 1024, 4096, 16)
     with pytest.raises(ValueError):
         UnitLMConfig(dim=30, num_heads=4)
+
+
+def test_hub_user_bundle(model, tmp_path):
+    """``textless models import lm.safetensors --as NAME --kind ulm`` then load by name."""
+    from textless.hub import get_bundle, import_file
+
+    path = save_ulm(tmp_path / "lm.safetensors", model)
+    import_file(path, "my-ulm", kind="ulm")
+    loaded = get_bundle("my-ulm").get_model()
+    tokens = torch.tensor([[model.eos, 2, 3]])
+    assert torch.equal(loaded(tokens), model(tokens))

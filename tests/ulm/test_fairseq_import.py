@@ -155,3 +155,24 @@ def test_unknown_key_and_unsafe_pickle_raise(gslm_dir, tmp_path):
 class _Evil:
     def __reduce__(self):
         return (print, ("this must never run",))
+
+
+def test_gslm_as_user_bundle_and_cli(gslm_dir, tmp_path):
+    """``models import checkpoint_best.pt --kind ulm`` finds dict.txt beside the original;
+    ``textless score`` accepts the GSLM folder directly."""
+    import json
+
+    from textless.cli import main
+    from textless.hub import get_bundle, import_file
+    from textless.units import Units, write_units
+
+    path, symbols, sd = gslm_dir
+    import_file(path / "checkpoint_best.pt", "gslm-test", kind="ulm")
+    model = get_bundle("gslm-test").get_model()
+    seq = torch.tensor([3, 1, 4])
+    units_file = write_units(tmp_path / "u.jsonl", [Units(seq, vocab_size=UNITS, id="a")])
+    out = tmp_path / "s.jsonl"
+    assert main(["score", "--ulm", str(path), "--units", str(units_file), "--out", str(out)]) == 0
+    row = json.loads(out.read_text())
+    assert row["logprob"] == pytest.approx(score_sequences(model, [seq])[0][0], abs=1e-5)
+    assert row["num_tokens"] == 4

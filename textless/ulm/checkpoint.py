@@ -55,4 +55,15 @@ def load_bundle(bundle, files: dict, device="cpu") -> UnitLM:
         return load_ulm(ckpt, device)
     from .fairseq_import import load_fairseq_ulm
 
-    return load_fairseq_ulm(ckpt, files.get("dict"), device=device)
+    dictionary = files.get("dict")
+    if dictionary is None and not (ckpt.parent / "dict.txt").is_file():
+        # a user bundle is cached away from its folder: look beside the imported original
+        from urllib.parse import unquote, urlparse
+
+        for f in bundle.files:
+            url = urlparse(f.url)
+            if f.role == "checkpoint" and url.scheme == "file":
+                beside = Path(unquote(url.path)).parent / "dict.txt"
+                if beside.is_file():
+                    dictionary = beside
+    return load_fairseq_ulm(ckpt, dictionary, device=device)

@@ -31,7 +31,7 @@ import torch
 
 from ..errors import TextlessError
 from ..progress import progress
-from .dtw import DISTANCES, dtw_batch, frame_distances, normalize_frames
+from .dtw import DISTANCES, dtw_gram, frame_distances, normalize_frames
 from .item import ItemFile, frame_span
 
 log = logging.getLogger(__name__)
@@ -54,7 +54,7 @@ class AbxConfig:
     max_size_group: int | None = 10
     max_x_across: int = 5
     seed: int = 3459
-    pairs_per_batch: int = 1 << 21  # distance-matrix cells per DTW batch (memory bound)
+    block_frames: int = 4096  # rows of one frame-distance matrix (memory bound)
 
     def __post_init__(self):
         if not self.frame_shift_s > 0:
@@ -224,45 +224,72 @@ def _pair_keys(cells: _Cells, n_items: int) -> np.ndarray:
     return np.unique(np.concatenate(keys)) if keys else np.zeros(0, dtype=np.int64)
 
 
+def _ragged(starts: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Frame indices of items laid end to end, and each item's offset in that list."""
+    offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+    idx = np.repeat(starts - offsets, lengths) + np.arange(int(lengths.sum()))
+    return idx, offsets
+
+
 def _dtw_pairs(items: _Items, keys: np.ndarray, cfg: AbxConfig) -> torch.Tensor:
-    """DTW cost of every pair in ``keys`` -> ``[len(keys)] float32``."""
+    """DTW cost of every pair in ``keys`` -> ``[len(keys)] float32``.
+
+    Both items of a pair share a context. Pairs are grouped by (context, speaker of the first
+    item, speaker of the second), and by blocks of at most ``cfg.block_frames`` first-item
+    frames; a group needs (nearly) all the frame distances between its first items and their
+    partners. Groups of similar size are stacked, padded, into one batched distance computation
+    ``[G, R, C]`` and one DTW call reads each pair's sub-block in place.
+    """
     n = len(items.start)
     first, second = keys // n, keys % n
-    len1, len2 = items.length[first], items.length[second]
-    by_size = np.lexsort((len2, len1))
+    group = np.stack([items.context[first], items.speaker[first], items.speaker[second]], 1)
+    order = np.lexsort((first, group[:, 2], group[:, 1], group[:, 0]))
+    bounds = np.flatnonzero((np.diff(group[order], axis=0) != 0).any(1)) + 1
+    blocks = []  # (pair indices, row items, row inverse, col items, col inverse, R, C)
+    for sel in np.split(order, bounds):
+        f_sel = first[sel]
+        is_new = np.concatenate([[True], f_sel[1:] != f_sel[:-1]])
+        block_id = (np.cumsum(items.length[f_sel] * is_new) - 1) // cfg.block_frames
+        for block in np.split(sel, np.flatnonzero(np.diff(block_id)) + 1):
+            r_items, r_inv = np.unique(first[block], return_inverse=True)
+            c_items, c_inv = np.unique(second[block], return_inverse=True)
+            blocks.append((block, r_items, r_inv, c_items, c_inv,
+                           int(items.length[r_items].sum()), int(items.length[c_items].sum())))
+    blocks.sort(key=lambda b: (b[5], b[6]))
     out = torch.empty(len(keys), dtype=torch.float32)
-    D = items.frames.shape[1]
-    i = 0
     bar = progress(total=len(keys), desc="DTW", unit="pair")
-    while i < len(keys):
-        # grow the batch while the padded distance matrices stay under the budget
-        N, M = int(len1[by_size[i]]), int(len2[by_size[i]])
-        j = i + max(1, cfg.pairs_per_batch // (N * M))
-        j = min(j, len(keys))
-        sel = by_size[i:j]
-        N, M = int(len1[sel].max()), int(len2[sel].max())
-        while j - i > 1 and (j - i) * N * M > 2 * cfg.pairs_per_batch:
-            j = i + (j - i) // 2
-            sel = by_size[i:j]
-            N, M = int(len1[sel].max()), int(len2[sel].max())
-        xa = _gather(items, first[sel], N, D)
-        xb = _gather(items, second[sel], M, D)
-        dist = frame_distances(xa, xb, cfg.distance)
-        out[torch.as_tensor(sel)] = dtw_batch(
-            dist, torch.as_tensor(len1[sel]), torch.as_tensor(len2[sel])
-        )
-        bar.update(j - i)
+    i = 0
+    while i < len(blocks):
+        j, R, C = i, 0, 0
+        while j < len(blocks):  # stack blocks while the padded [G, R, C] stays in budget
+            R2, C2 = max(R, blocks[j][5]), max(C, blocks[j][6])
+            if j > i and (j - i + 1) * R2 * C2 > cfg.block_frames ** 2:
+                break
+            R, C, j = R2, C2, j + 1
+        batch = blocks[i:j]
+        rows = np.zeros((len(batch), R), dtype=np.int64)
+        cols = np.zeros((len(batch), C), dtype=np.int64)
+        g, r0, nn, c0, mm, pairs = [], [], [], [], [], []
+        for k, (block, r_items, r_inv, c_items, c_inv, Rk, Ck) in enumerate(batch):
+            r_idx, r_off = _ragged(items.start[r_items], items.length[r_items])
+            c_idx, c_off = _ragged(items.start[c_items], items.length[c_items])
+            rows[k, :Rk], rows[k, Rk:] = r_idx, r_idx[-1]
+            cols[k, :Ck], cols[k, Ck:] = c_idx, c_idx[-1]
+            g.append(np.full(len(block), k))
+            r0.append(r_off[r_inv])
+            nn.append(items.length[r_items][r_inv])
+            c0.append(c_off[c_inv])
+            mm.append(items.length[c_items][c_inv])
+            pairs.append(block)
+        gram = frame_distances(items.frames[torch.as_tensor(rows)],
+                               items.frames[torch.as_tensor(cols)], cfg.distance)
+        cat = np.concatenate
+        pairs = cat(pairs)
+        out[torch.as_tensor(pairs)] = dtw_gram(gram, cat(g), cat(r0), cat(nn), cat(c0), cat(mm))
+        bar.update(len(pairs))
         i = j
     bar.close()
     return out
-
-
-def _gather(items: _Items, idx: np.ndarray, L: int, D: int) -> torch.Tensor:
-    """Padded frames ``[len(idx), L, D]`` of the items ``idx`` (padding repeats a real frame:
-    DTW never reads it)."""
-    offs = np.arange(L)[None, :]
-    rows = items.start[idx][:, None] + np.minimum(offs, items.length[idx][:, None] - 1)
-    return items.frames[torch.as_tensor(rows.reshape(-1))].reshape(len(idx), L, D)
 
 
 def _score_cells(cells: _Cells, keys: np.ndarray, values: torch.Tensor, n: int) -> np.ndarray:

@@ -119,6 +119,69 @@ def _numba_kernel():
     return kernel
 
 
+def dtw_gram(
+    gram: torch.Tensor, g: np.ndarray, row0: np.ndarray, n: np.ndarray, col0: np.ndarray,
+    m: np.ndarray,
+) -> torch.Tensor:
+    """DTW of sub-blocks of frame-distance matrices ``gram: [G, R, C]`` float32.
+
+    Pair ``b`` is ``gram[g[b], row0[b]:row0[b]+n[b], col0[b]:col0[b]+m[b]]`` -> ``[B]``
+    float32 normalised costs (as :func:`dtw_batch`). Reading blocks in place avoids
+    materialising one distance matrix per pair.
+    """
+    g, row0, n, col0, m = (np.asarray(a, dtype=np.int64) for a in (g, row0, n, col0, m))
+    if gram.device.type == "cpu":
+        kernel = _numba_gram_kernel()
+        if kernel is not None:
+            out = np.empty(len(row0), dtype=np.float32)
+            kernel(gram.to(torch.float32).contiguous().numpy(), g, row0, n, col0, m, out)
+            return torch.from_numpy(out)
+    N, M = int(n.max()), int(m.max())
+    rows = torch.as_tensor(row0[:, None] + np.minimum(np.arange(N), n[:, None] - 1))
+    cols = torch.as_tensor(col0[:, None] + np.minimum(np.arange(M), m[:, None] - 1))
+    gi = torch.as_tensor(g)[:, None, None]
+    dist = gram[gi.to(gram.device), rows[:, :, None].to(gram.device), cols[:, None, :].to(gram.device)]
+    return dtw_wavefront(dist, torch.as_tensor(n), torch.as_tensor(m)).cpu()
+
+
+@functools.lru_cache(maxsize=1)
+def _numba_gram_kernel():
+    try:
+        import numba
+    except ImportError:  # pragma: no cover
+        return None
+
+    @numba.njit(parallel=True, cache=True, nogil=True)
+    def kernel(gram, g, row0, n, col0, m, out):  # pragma: no cover - compiled
+        for b in numba.prange(row0.shape[0]):
+            N, M, r, c, k = n[b], m[b], row0[b], col0[b], g[b]
+            cost = np.empty((N, M), dtype=np.float32)
+            cost[0, 0] = gram[k, r, c]
+            for i in range(1, N):
+                cost[i, 0] = gram[k, r + i, c] + cost[i - 1, 0]
+            for j in range(1, M):
+                cost[0, j] = gram[k, r, c + j] + cost[0, j - 1]
+            for i in range(1, N):
+                for j in range(1, M):
+                    cost[i, j] = gram[k, r + i, c + j] + min(cost[i - 1, j], cost[i - 1, j - 1],
+                                                             cost[i, j - 1])
+            i, j, path = N - 1, M - 1, 1
+            while i > 0 and j > 0:
+                up, left, diag = cost[i - 1, j], cost[i, j - 1], cost[i - 1, j - 1]
+                if diag <= left and diag <= up:
+                    i -= 1
+                    j -= 1
+                elif left <= up:
+                    j -= 1
+                else:
+                    i -= 1
+                path += 1
+            path += i + j
+            out[b] = np.float32(np.float64(cost[N - 1, M - 1]) / path)
+
+    return kernel
+
+
 def dtw_wavefront(dist: torch.Tensor, n: torch.Tensor, m: torch.Tensor) -> torch.Tensor:
     """:func:`dtw_batch` as tensor operations, one anti-diagonal of all pairs at a time
     (runs on any device)."""

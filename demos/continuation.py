@@ -64,7 +64,7 @@ class ContinuationApp:
             wav = pipe.load(audio_path, max_duration_s=MAX_PROMPT_S)
             result = pipe.continue_speech(
                 wav, duration_s=float(duration_s), temperature=float(temperature),
-                seed=int(seed),
+                seed=int(seed), stop_at_eos=False,
             )
         except AudioTooLongError:
             raise gr.Error(f"The prompt is longer than {MAX_PROMPT_S:g} s: please trim it.") from None

@@ -56,3 +56,39 @@ def sine():
         return (0.5 * np.sin(2 * np.pi * freq_hz * t)).astype(np.float32)
 
     return make
+
+
+def build_tiny_pipeline(directory: Path, vocab_size: int = 16, seed: int = 0) -> Path:
+    """A random-init pipeline folder: MFCC (50 Hz) + k-means + tiny unit LM + tiny vocoder
+    with a duration predictor. Wiring only: its speech is noise."""
+    import torch
+
+    from textless.encoders.spectral import SpectralConfig, SpectralEncoder
+    from textless.pipeline import save_pipeline_dir
+    from textless.quantizers.kmeans import KMeansQuantizer
+    from textless.ulm.checkpoint import save_ulm
+    from textless.ulm.model import UnitLM, UnitLMConfig
+    from textless.vocoders.checkpoint import save_vocoder
+    from textless.vocoders.hifigan import UnitHiFiGAN, VocoderConfig
+
+    torch.manual_seed(seed)
+    directory.mkdir(parents=True, exist_ok=True)
+    encoder = SpectralEncoder(SpectralConfig(kind="mfcc", hop_length=320, n_fft=400, cmvn=True))
+    encoder.save(directory / "encoder.safetensors")
+    KMeansQuantizer(torch.randn(vocab_size, encoder.dim)).save(directory / "quantizer.safetensors")
+    save_ulm(directory / "ulm.safetensors", UnitLM(UnitLMConfig.tiny(vocab_size)))
+    vocoder = UnitHiFiGAN(VocoderConfig(
+        vocab_size=vocab_size, embedding_dim=16, upsample_initial_channel=32,
+        resblock_kernel_sizes=(3,), resblock_dilation_sizes=((1, 3),), duration_predictor=True,
+        dur_hidden_dim=16,
+    ))
+    save_vocoder(vocoder, directory / "vocoder.safetensors")
+    return save_pipeline_dir(directory, name="tiny", layer=None, files={
+        role: f"{role}.safetensors" for role in ("encoder", "quantizer", "ulm", "vocoder")
+    })
+
+
+@pytest.fixture(scope="session")
+def tiny_pipeline_dir(tmp_path_factory) -> Path:
+    """A random-init pipeline folder with every component (see :func:`build_tiny_pipeline`)."""
+    return build_tiny_pipeline(tmp_path_factory.mktemp("tiny_pipeline"))

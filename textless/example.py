@@ -64,7 +64,7 @@ def run_example(model: str, out_dir: Path, *, seed: int = 0, duration_s: float =
 
     if pipe.ulm is not None:
         t = time.perf_counter()
-        result = pipe.continue_speech(wav, duration_s=duration_s, seed=seed)
+        result = pipe.continue_speech(wav, duration_s=duration_s, seed=seed, stop_at_eos=False)
         cont = result.continuations[0]
         lines.append(f"continue   {len(cont)} new units in {time.perf_counter() - t:.2f} s")
         lines.append(f"new units  {' '.join(map(str, cont.units.tolist()))}")

@@ -191,9 +191,12 @@ class Pipeline:
     def continue_speech(
         self, wav, *, duration_s: float = 5.0, num_samples: int = 1, temperature: float = 0.7,
         top_k: int = 0, top_p: float = 1.0, seed: int | None = None, speaker: int | None = None,
+        stop_at_eos: bool = True,
     ) -> Continuation:
         """Encode ``wav: [T]`` (at ``self.sample_rate``), sample continuations with the unit LM,
-        and vocode prompt and continuations when the pipeline has a vocoder."""
+        and vocode prompt and continuations when the pipeline has a vocoder.
+
+        ``stop_at_eos=False`` always samples the full ``duration_s`` (GSLM stops at eos)."""
         if self.ulm is None:
             raise TextlessError(f"{self.name} has no unit language model: choose a bundle with one")
         from .ulm.sample import continue_units
@@ -201,7 +204,7 @@ class Pipeline:
         prompt = self.encode(wav, deduplicate=True, id="prompt")
         conts = continue_units(
             self.ulm, prompt, num_samples=num_samples, duration_s=duration_s,
-            temperature=temperature, top_k=top_k, top_p=top_p, seed=seed,
+            temperature=temperature, top_k=top_k, top_p=top_p, seed=seed, stop_at_eos=stop_at_eos,
         )
         result = Continuation(prompt, conts)
         if self.vocoder is not None:

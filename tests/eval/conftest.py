@@ -115,3 +115,25 @@ def zrc_abx2(monkeypatch):
     except ImportError:
         pytest.skip("zerospeech-libriabx2 is not installed (pip install -e .[dev])")
     return zrc_abx2
+
+
+@pytest.fixture(scope="session")
+def tiny_pipeline(tmp_path_factory):
+    """A pipeline folder: MFCC encoder, random 8-centroid k-means, tiny random unit LM."""
+    import torch
+
+    from textless.encoders.spectral import SpectralEncoder, mfcc_config
+    from textless.pipeline import save_pipeline_dir
+    from textless.quantizers.kmeans import KMeansQuantizer
+    from textless.ulm.checkpoint import save_ulm
+    from textless.ulm.model import UnitLM, UnitLMConfig
+
+    d = tmp_path_factory.mktemp("pipe")
+    torch.manual_seed(0)
+    SpectralEncoder(mfcc_config()).save(d / "encoder.safetensors")
+    KMeansQuantizer(torch.randn(8, 39) * 5).save(d / "quantizer.safetensors")
+    save_ulm(d / "ulm.safetensors", UnitLM(UnitLMConfig.tiny(8)))
+    save_pipeline_dir(d, name="tiny", layer=None, files={
+        "encoder": "encoder.safetensors", "quantizer": "quantizer.safetensors",
+        "ulm": "ulm.safetensors"})
+    return d

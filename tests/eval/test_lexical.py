@@ -89,26 +89,6 @@ def test_submission_errors(tmp_path):
         lx.read_submission(bad)
 
 
-@pytest.fixture(scope="module")
-def tiny_pipeline(tmp_path_factory):
-    """A pipeline folder: MFCC encoder, random 8-centroid k-means, tiny random unit LM."""
-    from textless.encoders.spectral import SpectralEncoder, mfcc_config
-    from textless.pipeline import save_pipeline_dir
-    from textless.quantizers.kmeans import KMeansQuantizer
-    from textless.ulm.checkpoint import save_ulm
-    from textless.ulm.model import UnitLM, UnitLMConfig
-
-    d = tmp_path_factory.mktemp("pipe")
-    torch.manual_seed(0)
-    SpectralEncoder(mfcc_config()).save(d / "encoder.safetensors")
-    KMeansQuantizer(torch.randn(8, 39) * 5).save(d / "quantizer.safetensors")
-    save_ulm(d / "ulm.safetensors", UnitLM(UnitLMConfig.tiny(8)))
-    save_pipeline_dir(d, name="tiny", layer=None, files={
-        "encoder": "encoder.safetensors", "quantizer": "quantizer.safetensors",
-        "ulm": "ulm.safetensors"})
-    return d
-
-
 def test_cli_lexical_end_to_end(tiny_pipeline, tmp_path):
     """`textless eval lexical`: the submission holds the LM's log-probabilities of the encoded
     units, and the printed/saved accuracy is the official one of that submission."""

@@ -133,7 +133,14 @@ def stage_ulm(work: Path, p: Preset, seed: int, device: str):
 
 
 def stage_vocoder(work: Path, p: Preset, seed: int):
-    textless("train", "vocoder", "--audio", work / "train" / "wav",
+    from textless.data.manifest import read_table
+
+    speakers = read_table(work / "train" / "speakers.tsv")
+    audio_list = work / "units" / "train_audio.tsv"
+    audio_list.write_text("".join(
+        f"{path}\t{speakers.get(path.stem, '')}\n" for path in corpus_paths(work / "train")
+    ))
+    textless("train", "vocoder", "--audio", audio_list,
              "--units", work / "units" / "train.jsonl", "--out", work / "vocoder",
              "--seed", seed, *p.vocoder_args)
 

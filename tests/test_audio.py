@@ -32,11 +32,14 @@ def test_stereo_is_mixed_to_mono(tmp_path, sine):
     np.testing.assert_allclose(wav, (left + right) / 2, atol=1e-4)  # flac is 16-bit
 
 
-def test_ogg_is_read(tmp_path, sine):
-    p = tmp_path / "a.ogg"
-    sf.write(p, sine(440.0, 0.5), 16000, format="OGG", subtype="VORBIS")
+@pytest.mark.parametrize("fmt, subtype, suffix", [("OGG", "VORBIS", ".ogg"), ("MP3", None, ".mp3")])
+def test_compressed_formats_are_read(tmp_path, sine, fmt, subtype, suffix):
+    if fmt not in sf.available_formats():
+        pytest.skip(f"this libsndfile cannot write {fmt}")
+    p = tmp_path / f"a{suffix}"
+    sf.write(p, sine(440.0, 0.5), 16000, format=fmt, subtype=subtype)
     wav, rate = load_audio(p)
-    assert rate == 16000 and abs(wav.shape[0] - 8000) < 200
+    assert rate == 16000 and abs(wav.shape[0] - 8000) < 1200  # codec padding
 
 
 def test_write_then_read(tmp_path, sine):

@@ -66,6 +66,7 @@ def _train_args(corpus, out, *extra):
             "--valid-every", "1000000", "--seed", "2", *extra]
 
 
+@pytest.mark.slow
 def test_kill_and_resume_gives_the_same_next_loss(corpus, tmp_path):
     out = tmp_path / "run"
     args = _train_args(corpus, out, "--max-steps", "100000", "--save-every", "7")
@@ -96,6 +97,7 @@ def test_kill_and_resume_gives_the_same_next_loss(corpus, tmp_path):
     assert read_log(fresh)[-1]["loss"] == pytest.approx(after[step + 1], rel=1e-6)
 
 
+@pytest.mark.slow
 def test_ddp_two_gloo_processes_equal_accumulation(corpus, tmp_path):
     common = ["--max-steps", "3", "--save-every", "3", "--dropout", "0", "--valid-fraction", "0"]
     ddp = subprocess.run(

@@ -47,8 +47,11 @@ def make_batches(lengths: Sequence[int], max_tokens: int, seed: int, epoch: int)
     Items are shuffled, stably sorted by length (similar lengths share a batch), packed while
     ``batch_size * longest <= max_tokens``, and the batches are shuffled.
 
-    >>> sorted(map(sorted, make_batches([3, 3, 5, 1], max_tokens=6, seed=0, epoch=0)))
-    [[0, 1], [2], [3]]
+    >>> batches = make_batches([3, 3, 5, 1], max_tokens=6, seed=0, epoch=0)
+    >>> sorted(len(b) for b in batches), sorted(i for b in batches for i in b)
+    ([1, 1, 2], [0, 1, 2, 3])
+    >>> batches == make_batches([3, 3, 5, 1], max_tokens=6, seed=0, epoch=0)
+    True
     """
     g = torch.Generator().manual_seed(seed * 100003 + epoch)
     order = torch.randperm(len(lengths), generator=g).tolist()

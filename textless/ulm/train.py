@@ -73,9 +73,9 @@ def lr_at(step: int, c: TrainConfig) -> float:
     """Learning rate of optimizer step ``step`` (0-based): linear warm-up, then cosine decay
     to ``min_lr_ratio * lr`` at ``max_steps``.
 
-    >>> c = TrainConfig("t", "o", lr=1.0, warmup_steps=2, max_steps=4, min_lr_ratio=0.0)
-    >>> [round(lr_at(s, c), 3) for s in range(4)]
-    [0.5, 1.0, 0.5, 0.0]
+    >>> c = TrainConfig("t", "o", lr=1.0, warmup_steps=2, max_steps=5, min_lr_ratio=0.0)
+    >>> [round(lr_at(s, c), 3) for s in range(5)]
+    [0.5, 1.0, 1.0, 0.5, 0.0]
     """
     if step < c.warmup_steps:
         return c.lr * (step + 1) / c.warmup_steps

@@ -12,6 +12,11 @@ Both ways sample the same tokens (same seed; checked), so the ratio is of equal 
 
     python bench/ulm.py                      # default size (6 x 512) and GSLM big (12 x 1024)
     python bench/ulm.py --sizes default --tokens 200
+
+``--prompt-demo DIR`` instead runs the prompt-tuning demonstration (SpeechPrompt): a spoken
+keyword task (yes / no / up / down) built with textless.data voices, units from MFCC + k-means,
+a tiny unit LM pretrained on the training units, prompts tuned on training voices and accuracy
+reported on held-out voices against the majority-class baseline.
 """
 
 from __future__ import annotations
@@ -83,8 +88,83 @@ def run(size, tokens, points, full_recompute, device):
     return row
 
 
+WORDS = ("yes", "no", "up", "down")
+
+
+def _variants(spec):
+    """The voice as is, and 15 % slower and faster (sox tempo) on top of its own settings."""
+    from textless.data.voices import parse_voice
+
+    v = parse_voice(spec)
+    out = [spec]
+    for t in (0.85, 1.15):
+        opts = [f"pitch={v.pitch:g}"] if v.pitch else []
+        out.append(f"{v.engine}:{v.name}@" + ",".join(opts + [f"tempo={round(v.tempo * t, 3):g}"]))
+    return out
+
+
+def prompt_demo(workdir, k=32, seed=1):
+    """Returns a dict of accuracies (train voices, held-out voices, majority baseline)."""
+    from pathlib import Path
+
+    from textless.audio import load_audio
+    from textless.data.voices import TRAIN_VOICES, parse_voice, synthesize
+    from textless.encoders.spectral import SpectralEncoder, mfcc_config
+    from textless.quantizers.kmeans import train_kmeans
+    from textless.ulm.checkpoint import load_ulm
+    from textless.ulm.prompt import PromptConfig, majority_accuracy, train_prompt
+    from textless.ulm.train import TrainConfig, train_ulm
+    from textless.units import Units, write_units
+
+    test_voices = ("flite:kal", "flite:awb@pitch=-2", "flite:rms@pitch=-2,tempo=1.1")
+    d = Path(workdir)
+    d.mkdir(parents=True, exist_ok=True)
+    items = []
+    for split, voices in (("train", TRAIN_VOICES), ("test", test_voices)):
+        for spec in voices:
+            for vs in _variants(spec):
+                for c, w in enumerate(WORDS):
+                    path = d / f"{split}_{parse_voice(vs).speaker}_{w}.wav"
+                    if not path.exists():
+                        synthesize(parse_voice(vs), path, w)
+                    items.append((split, path, c))
+    enc = SpectralEncoder(mfcc_config(cmvn=True))
+    feats = {}
+    for _, path, _ in items:
+        wav, _ = load_audio(path, 16000)
+        f, n = enc.features(torch.from_numpy(wav)[None])
+        feats[path] = f[0, : int(n[0])]
+    frames = torch.cat([feats[p] for s, p, _ in items if s == "train"]).numpy()
+    km = train_kmeans(frames, k, niter=20, seed=0)
+    units = {p: Units(km.assign(feats[p]), vocab_size=k).deduplicated().units for _, p, _ in items}
+    train = [(units[p], c) for s, p, c in items if s == "train"]
+    test = [(units[p], c) for s, p, c in items if s == "test"]
+    corpus = write_units(d / "lm.jsonl", [Units(u, vocab_size=k, id=str(i)) for i, (u, _) in enumerate(train)])
+    run = d / f"lm-seed{seed}"
+    if not (run / "ulm.safetensors").is_file():
+        train_ulm(TrainConfig(train=str(corpus), out_dir=str(run), max_tokens=512, max_steps=300,
+                              lr=3e-3, warmup_steps=20, save_every=300, valid_every=300,
+                              valid_fraction=0.1, seed=seed),
+                  UnitLMConfig.tiny(vocab_size=k, dim=64, ffn_dim=128, dropout=0.1))
+    ulm = load_ulm(run / "ulm.safetensors")
+    ytr, yte = [c for _, c in train], [c for _, c in test]
+    result = {"train_utterances": len(train), "test_utterances": len(test),
+              "majority_baseline": majority_accuracy(ytr, yte)}
+    for deep in (False, True):
+        cfg = PromptConfig(classes=WORDS, verbalizer=(0, 1, 2, 3), prompt_length=8, deep=deep)
+        tuner, _ = train_prompt(ulm, [u for u, _ in train], ytr, cfg, steps=300, lr=0.1,
+                                batch_size=16, seed=seed)
+        name = "deep" if deep else "input"
+        for split, data in (("train", train), ("heldout", test)):
+            pred = tuner.predict([u for u, _ in data])
+            result[f"{name}_{split}_acc"] = sum(p == c for p, (_, c) in zip(pred, data)) / len(data)
+    return result
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--prompt-demo", metavar="DIR", help="run the prompt-tuning demo in DIR instead")
+    p.add_argument("--seeds", type=int, nargs="+", default=[1], help="prompt demo seeds")
     p.add_argument("--sizes", nargs="+", default=["default", "big"], choices=list(SIZES))
     p.add_argument("--tokens", type=int, default=500)
     p.add_argument("--points", type=int, default=8, help="prefix lengths timed for the estimate")
@@ -95,6 +175,12 @@ def main():
     args = p.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
+    if args.prompt_demo:
+        import json
+
+        for seed in args.seeds:
+            print(json.dumps({"seed": seed, **prompt_demo(args.prompt_demo, seed=seed)}), flush=True)
+        return
     print(f"torch {torch.__version__}, device {args.device}, threads {torch.get_num_threads()}")
     print(f"{'size':<8} {'params':>8} {'cached tok/s':>13} {'recompute tok/s':>16} "
           f"{'speedup':>8}  notes")

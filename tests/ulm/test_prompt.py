@@ -40,6 +40,7 @@ def pretrained(tmp_path_factory):
               UnitLMConfig.tiny(vocab_size=12, dropout=0.0))
     from textless.ulm.checkpoint import load_ulm
 
+    assert (d / "run" / "ulm_best.safetensors").is_file()  # no validation: best = latest
     return load_ulm(d / "run" / "ulm.safetensors"), d / "run" / "ulm.safetensors"
 
 

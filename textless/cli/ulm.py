@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 from ..errors import TextlessError
@@ -210,9 +211,10 @@ def cmd_train_ulm(args):
         except ValueError as e:
             raise TextlessError(str(e)) from None
     result = train_ulm(config, model_config)
-    if int(__import__("os").environ.get("RANK", "0")) == 0:
-        ppl = result["valid_ppl"]
-        print(f"step {result['step']}  loss {result['loss']:.4f} nats/token"
+    if int(os.environ.get("RANK", "0")) == 0:
+        ppl, loss = result["valid_ppl"], result["loss"]
+        print(f"step {result['step']}"
+              + (f"  loss {loss:.4f} nats/token" if loss is not None else "  (nothing left to train)")
               + (f"  valid ppl {ppl:.3f}" if ppl is not None else "")
               + f"  -> {Path(args.out) / 'ulm.safetensors'}")
 

@@ -11,7 +11,7 @@ continues the run exactly (same data order, same dropout masks).
 
 Files in ``out_dir``: ``checkpoint_last.pt`` (training state, ``torch.load(weights_only=True)``),
 ``ulm.safetensors`` (latest weights for inference), ``ulm_best.safetensors`` (best validation
-perplexity), ``log.jsonl`` (one line per step: step, loss in nats/token, lr, tokens; plus
+perplexity; the latest weights when there is no validation set), ``log.jsonl`` (one line per step: step, loss in nats/token, lr, tokens; plus
 ``valid_ppl`` lines).
 """
 
@@ -235,7 +235,7 @@ def _train(c: TrainConfig, model_config, rank, world, device) -> dict:
             bar.update(1)
             bar.set_postfix(loss=f"{loss:.3f}")
             if step % c.save_every == 0 or step == stop:
-                _save(out, c, model, optim, stream, step, best, rank, world)
+                _save(out, c, model, optim, stream, step, best, rank, world, bool(valid_tokens))
     finally:
         bar.close()
         if logf:
@@ -243,7 +243,7 @@ def _train(c: TrainConfig, model_config, rank, world, device) -> dict:
     return last
 
 
-def _save(out: Path, c, model, optim, stream, step, best, rank, world):
+def _save(out: Path, c, model, optim, stream, step, best, rank, world, has_valid=True):
     rng = torch.get_rng_state()
     if world > 1:
         states = [None] * world
@@ -260,6 +260,8 @@ def _save(out: Path, c, model, optim, stream, step, best, rank, world):
         with atomic_path(out / STATE_FILE) as tmp:
             torch.save(state, tmp)
         save_ulm(out / "ulm.safetensors", model)
+        if not has_valid:  # nothing to choose by: the best is the latest
+            save_ulm(out / "ulm_best.safetensors", model)
     if world > 1:
         dist.barrier()
 

@@ -87,7 +87,9 @@ def _model_args(ckpt: dict) -> dict:
     raise CheckpointError("fairseq checkpoint has neither cfg['model'] nor args")
 
 
-_REQUIRE = {  # option -> value our architecture implements
+# option -> value our architecture implements. decoder_normalize_before is not checked:
+# base_lm_architecture forces it to True whatever the stored value.
+_REQUIRE = {
     "decoder_learned_pos": False,
     "no_token_positional_embeddings": False,
     "layernorm_embedding": False,
@@ -96,7 +98,6 @@ _REQUIRE = {  # option -> value our architecture implements
     "adaptive_input": False,
     "character_embeddings": False,
     "share_decoder_input_output_embed": True,
-    "decoder_normalize_before": True,
     "no_scale_embedding": False,
     "quant_noise_pq": 0,
 }
@@ -106,8 +107,6 @@ def config_from_fairseq(args: dict, state: dict, symbols: list[str]) -> UnitLMCo
     """Our config from fairseq model args (shapes taken from the state dict)."""
     for key, want in _REQUIRE.items():
         have = args.get(key, want)
-        if key == "decoder_normalize_before" and key not in args:
-            have = True  # forced by base_lm_architecture
         if have in ("", "None") and want is None:
             have = None
         if have != want and not (want in (0, False) and not have):

@@ -115,3 +115,17 @@ def test_cli_user_errors(synthetic_abx, tmp_path, capsys):
     assert main(["eval", "abx", str(feats_dir), str(bad), "--frame-shift", "0.01",
                  "--out", "x.json"]) == 2
     assert "expected 7 fields" in capsys.readouterr().err
+
+
+def test_compiled_and_numpy_cell_loops_agree(synthetic_abx, monkeypatch):
+    """The numba cell loops (pair keys, cell errors) equal the numpy versions."""
+    from textless.eval import cells
+
+    feats_dir, item_path = synthetic_abx
+    fast = ours(feats_dir, item_path, 0.01)
+    monkeypatch.setattr(cells, "_kernels", lambda: None)
+    slow = ours(feats_dir, item_path, 0.01)
+    assert fast.within == pytest.approx(slow.within, abs=1e-12)
+    assert fast.across == pytest.approx(slow.across, abs=1e-12)
+    for mode in ("within", "across"):
+        assert fast.by_pair[mode] == pytest.approx(slow.by_pair[mode], abs=1e-12)

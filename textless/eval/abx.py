@@ -31,6 +31,7 @@ import torch
 
 from ..errors import TextlessError
 from ..progress import progress
+from . import cells as compiled
 from .dtw import DISTANCES, dtw_gram, frame_distances, normalize_frames
 from .item import ItemFile, frame_span
 
@@ -351,9 +352,13 @@ def abx(features: Mapping[str, np.ndarray], item: ItemFile, config: AbxConfig) -
         if not cells.coords:
             log.warning("ABX %s speaker: no cell (need >= 2 phones per context and speaker)", mode)
             continue
-        keys = _pair_keys(cells, n)
+        keys = compiled.pair_keys(cells.a, cells.b, cells.x, n)
+        if keys is None:
+            keys = _pair_keys(cells, n)
         values = _dtw_pairs(items, keys, config)
-        errors = _score_cells(cells, keys, values, n)
+        errors = compiled.cell_errors(cells.a, cells.b, cells.x, keys, values.numpy(), n)
+        if errors is None:
+            errors = _score_cells(cells, keys, values, n)
         overall, by_pair = _average(cells.coords, errors, item.phones)
         setattr(result, mode, overall)
         result.by_pair[mode] = by_pair

@@ -107,3 +107,19 @@ def test_trainable_forward_returns_padding_mask_and_gradients():
     assert model.frame_rate == 16000 / 20 and model.receptive_field == 10 + (4 - 1) * 5
     out.features[~out.padding_mask].sum().backward()
     assert model.mask_emb.grad is not None and model.encoder.pos_conv[0].parametrizations.weight.original0.grad is not None
+
+
+def test_int8_copy_stays_close_and_leaves_the_original(fairseq_checkpoint):
+    from textless.encoders.hubert import quantize_linear_int8
+
+    path, _ = fairseq_checkpoint(False)
+    model = load_fairseq(path)
+    wav = torch.randn(1, 8000, generator=torch.Generator().manual_seed(5))
+    ref, n = model.features(wav, layer=3)
+    for convs in (False, True):
+        q = quantize_linear_int8(model, convs=convs)
+        out, m = q.features(wav, layer=3)
+        assert int(m) == int(n) and out.shape == ref.shape
+        assert float((out - ref).norm() / ref.norm()) < 0.1  # int8 error, not a different model
+    again, _ = model.features(wav, layer=3)
+    torch.testing.assert_close(again, ref, atol=0, rtol=0)  # the fp32 model was not modified

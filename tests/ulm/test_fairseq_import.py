@@ -176,3 +176,18 @@ def test_gslm_as_user_bundle_and_cli(gslm_dir, tmp_path):
     row = json.loads(out.read_text())
     assert row["logprob"] == pytest.approx(score_sequences(model, [seq])[0][0], abs=1e-5)
     assert row["num_tokens"] == 4
+
+
+def test_gslm_archive(gslm_dir, tmp_path):
+    """The released ``hubert100_lm.tgz`` layout: a folder inside a gzipped tar."""
+    import tarfile
+
+    path, symbols, sd = gslm_dir
+    archive = tmp_path / "hubert13_lm.tgz"
+    with tarfile.open(archive, "w:gz") as tar:
+        tar.add(path / "checkpoint_best.pt", "hubert13_lm/checkpoint_best.pt")
+        tar.add(path / "dict.txt", "hubert13_lm/dict.txt")
+    a, b = load_ulm(archive), load_ulm(path)
+    tokens = torch.tensor([[2, 5, 6]])
+    assert torch.equal(a(tokens), b(tokens))
+    assert torch.equal(load_ulm(archive)(tokens), a(tokens))  # second time: from the cache

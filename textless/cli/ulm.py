@@ -21,7 +21,7 @@ def register(commands, groups):
     p.add_argument("audio", nargs="*", help="prompt audio files")
     p.add_argument("--model", help="pipeline bundle name or folder (encoder, quantizer, [ulm], [vocoder])")
     p.add_argument("--units", help="prompt unit file (.jsonl or fairseq id|units)")
-    p.add_argument("--ulm", help="unit LM: .safetensors or a GSLM folder (checkpoint_best.pt + dict.txt)")
+    p.add_argument("--ulm", help="unit LM: .safetensors, a GSLM folder (checkpoint_best.pt + dict.txt) or its .tgz")
     p.add_argument("--out", required=True, help="output folder")
     p.add_argument("--num-samples", type=int, default=1)
     length = p.add_mutually_exclusive_group()
@@ -41,7 +41,7 @@ def register(commands, groups):
         description="For each utterance: logprob = sum of natural-log probabilities of every "
         "unit and the closing end-of-sequence, from the opening symbol; num_tokens = units + 1.",
     )
-    p.add_argument("--ulm", required=True, help=".safetensors or a GSLM folder")
+    p.add_argument("--ulm", required=True, help=".safetensors, a GSLM folder or its .tgz")
     p.add_argument("--units", required=True, help="unit file (.jsonl or fairseq id|units)")
     p.add_argument("--out", required=True, help="output JSON Lines: id, logprob, num_tokens")
     p.add_argument("--deduplicate", action="store_true", help="collapse repeated units first")

@@ -27,10 +27,49 @@ def from_native(config: dict, state_dict: dict, device="cpu") -> UnitLM:
     return model.to(device).eval()
 
 
+def _is_archive(path: Path) -> bool:
+    return path.name.endswith((".tgz", ".tar.gz", ".tar"))
+
+
+def extract_gslm_archive(path: str | os.PathLike) -> Path:
+    """Unpack a GSLM ULM archive (``hubert100_lm.tgz``) once into the cache and return the
+    folder holding ``checkpoint_best.pt`` and ``dict.txt``.
+
+    Only regular files and folders are extracted (tarfile's ``data`` filter: no links, no paths
+    outside the target). The cache folder is named after the archive's sha256.
+    """
+    import shutil
+    import tarfile
+    import tempfile
+
+    from ..hub import cache_dir, sha256_of
+
+    path = Path(path)
+    target = cache_dir() / "extracted" / f"{path.name.split('.')[0]}-{sha256_of(path)[:16]}"
+    if not target.is_dir():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=".extract-"))
+        try:
+            with tarfile.open(path) as tar:
+                tar.extractall(tmp, filter="data")
+            os.replace(tmp, target)
+        except (tarfile.TarError, OSError) as e:
+            shutil.rmtree(tmp, ignore_errors=True)
+            if not target.is_dir():  # (a concurrent extraction that won the rename is fine)
+                raise CheckpointError(f"{path}: cannot extract ({e})") from None
+    found = sorted(p.parent for p in target.rglob("checkpoint_best.pt") if (p.parent / "dict.txt").is_file())
+    if not found:
+        raise CheckpointError(f"{path}: no checkpoint_best.pt with a dict.txt beside it inside")
+    return found[0]
+
+
 def load_ulm(path: str | os.PathLike, device="cpu") -> UnitLM:
     """A unit LM from our ``.safetensors`` file, a GSLM directory (``checkpoint_best.pt`` +
-    ``dict.txt``) or a fairseq ``.pt`` file with ``dict.txt`` beside it."""
+    ``dict.txt``), a GSLM archive (``hubert100_lm.tgz``, unpacked into the cache) or a fairseq
+    ``.pt`` file with ``dict.txt`` beside it."""
     path = Path(path)
+    if path.is_file() and _is_archive(path):
+        path = extract_gslm_archive(path)
     if path.is_dir():
         from .fairseq_import import load_fairseq_ulm
 
@@ -51,7 +90,7 @@ def load_bundle(bundle, files: dict, device="cpu") -> UnitLM:
     """Hub loader: ``files["checkpoint"]`` is ours or fairseq's (``files["dict"]`` or a
     ``dict.txt`` beside it gives the dictionary)."""
     ckpt = Path(files["checkpoint"])
-    if ckpt.suffix == ".safetensors":
+    if ckpt.suffix == ".safetensors" or _is_archive(ckpt):
         return load_ulm(ckpt, device)
     from .fairseq_import import load_fairseq_ulm
 

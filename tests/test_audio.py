@@ -76,3 +76,15 @@ def test_typed_errors(tmp_path, sine):
     with pytest.raises(AudioTooLongError):
         load_audio(long, max_duration_s=2.0)
     assert load_audio(long, max_duration_s=None)[0].shape[0] == 48000
+
+
+def test_written_files_respect_the_umask(tmp_path, sine):
+    import os
+    import stat
+
+    old = os.umask(0o022)
+    try:
+        out = write_audio(tmp_path / "p.wav", sine(200.0, 0.1), 16000)
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(os.stat(out).st_mode) == 0o644

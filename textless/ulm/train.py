@@ -163,7 +163,7 @@ def _train(c: TrainConfig, model_config, rank, world, device) -> dict:
             vocab = int(max(int(s.max()) for s in seqs if len(s))) + 1
         model_config = UnitLMConfig(vocab_size=vocab)
     train_seqs, valid_seqs = _split_valid(seqs, c)
-    max_units = model_config.max_positions - 1
+    max_units = min(model_config.max_positions, c.max_tokens) - 1  # an item fits a batch
     torch.manual_seed(c.seed)
     model = UnitLM(model_config).to(device)
     tokens = [model.tokens_of(s).cpu() for s in split_long(train_seqs, max_units)]

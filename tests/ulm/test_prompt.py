@@ -63,9 +63,9 @@ def test_prompt_learns_and_keeps_lm_frozen(pretrained, deep, tmp_path):
     torch.testing.assert_close(loaded(test_units[:5]), tuner(test_units[:5]))
 
 
-def test_deep_prompt_of_zeros_is_attention_to_zero_keys():
+def test_deep_prompts_equal_a_hand_filled_cache():
     """With deep prompts, the tuner's class logits equal a hand-built run of the LM whose cache
-    holds the deep keys/values, and they differ from the shallow tuner's."""
+    holds the deep keys/values and which reads the prompt vectors, then the tokens one by one."""
     torch.manual_seed(0)
     ulm = UnitLM(UnitLMConfig.tiny(vocab_size=12)).eval()
     cfg = PromptConfig(classes=("a", "b"), verbalizer=(3, 4), prompt_length=2, deep=True)

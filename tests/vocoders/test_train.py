@@ -13,7 +13,8 @@ import torch
 
 from textless.checkpoint import load_component
 from textless.units import Units, write_units
-from textless.vocoders.train import TrainConfig, draw_batch, duration_targets, train_vocoder, upsample_plan
+from textless.vocoders.data import draw_batch, duration_targets, load_corpus
+from textless.vocoders.train import TrainConfig, train_vocoder, upsample_plan
 
 TINY = {"embedding_dim": 8, "upsample_initial_channel": 16, "upsample_rates": [5, 4, 4, 4],
         "upsample_kernel_sizes": [11, 8, 8, 8], "resblock_kernel_sizes": [3],
@@ -96,7 +97,7 @@ def test_tiny_training_writes_usable_files_and_resumes_exactly(corpus, tmp_path)
 
 
 def test_batches_are_a_function_of_step_and_split_over_ranks(corpus):
-    from textless.vocoders.train import load_corpus
+
 
     utts = load_corpus(corpus / "list.tsv", 16000, units_path=corpus / "units.jsonl", show_progress=False)[0]
     assert [u.wav.numel() for u in utts] == [u.units.numel() * 320 for u in utts]
@@ -115,9 +116,14 @@ def test_ddp_two_processes_equal_one_process(corpus, tmp_path):
     common = ["train", "vocoder", "--audio", str(corpus / "list.tsv"), "--units", str(corpus / "units.jsonl"),
               "--config", str(corpus / "tiny.json"), "--steps", "2", "--segment-frames", "4", "--valid", "1",
               "--disc-width", "0.05", "--checkpoint-every", "2"]
+    import socket
+
+    with socket.socket() as sock:  # a free port for the rendezvous
+        sock.bind(("127.0.0.1", 0))
+        port = str(sock.getsockname()[1])
     env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONWARNINGS="ignore")
     ddp = subprocess.run(
-        [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", "29731",
+        [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", port,
          "-m", "textless", *common, "--batch-size", "1", "--out", str(tmp_path / "ddp")],
         env=env, capture_output=True, text=True, timeout=240,
     )

@@ -50,7 +50,8 @@ def register(commands, groups):
     t.add_argument("--f0", action="store_true", help="condition on F0 (pyworld), normalised per speaker")
     t.add_argument("--speakers", action="store_true", help="learn a speaker embedding (speaker column of --audio)")
     t.add_argument("--duration-predictor", action="store_true", help="train a duration predictor for deduplicated units")
-    t.add_argument("--disc-width", type=float, default=0.5, help="discriminator channel multiplier (1 = HiFi-GAN)")
+    t.add_argument("--disc-width", type=float, default=0.125,
+                   help="discriminator channel multiplier (1 = HiFi-GAN; the default 0.125 suits CPUs)")
     t.add_argument("--seed", type=int, default=0)
     t.set_defaults(func=train)
 

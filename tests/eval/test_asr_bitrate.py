@@ -92,3 +92,34 @@ def test_cli_bitrate(tmp_path, capsys):
     assert main(["eval", "bitrate", str(fs), "--frame-rate", "50", "--vocab-size", "50",
                  "--out", str(out)]) == 0
     assert json.loads(out.read_text())["vocab_bps"] == pytest.approx(50 * np.log2(50))
+
+
+def test_wav2vec2_adapter_plumbing(tmp_path):
+    """A tiny random-weight Wav2Vec2ForCTC folder: the adapter's transcript is the greedy CTC
+    decoding of the model's logits (no real checkpoint offline: plumbing only)."""
+    import re
+
+    transformers = pytest.importorskip("transformers")
+    vocab = {"<pad>": 0, "<s>": 1, "</s>": 2, "<unk>": 3, "|": 4,
+             **{c: i + 5 for i, c in enumerate("ABCDEFGHIJKLMNOPQRSTUVWXYZ'")}}
+    (tmp_path / "vocab.json").write_text(json.dumps(vocab))
+    tok = transformers.Wav2Vec2CTCTokenizer(str(tmp_path / "vocab.json"), word_delimiter_token="|")
+    fe = transformers.Wav2Vec2FeatureExtractor(feature_size=1, sampling_rate=16000,
+                                               padding_value=0.0, do_normalize=True)
+    transformers.Wav2Vec2Processor(feature_extractor=fe, tokenizer=tok).save_pretrained(tmp_path)
+    cfg = transformers.Wav2Vec2Config(
+        vocab_size=len(vocab), hidden_size=32, num_hidden_layers=1, num_attention_heads=2,
+        intermediate_size=64, conv_dim=(16, 16), conv_stride=(5, 4), conv_kernel=(10, 4),
+        num_conv_pos_embeddings=16, num_conv_pos_embedding_groups=2)
+    torch.manual_seed(0)
+    model = transformers.Wav2Vec2ForCTC(cfg).eval()
+    model.save_pretrained(tmp_path)
+    wav = (np.random.default_rng(0).normal(size=8000) * 0.1).astype(np.float32)
+    backend = asr.get_backend("wav2vec2", str(tmp_path))
+    text = backend.transcribe(wav)
+    with torch.inference_mode():
+        x = fe(wav, sampling_rate=16000, return_tensors="pt").input_values
+        ids = model(x).logits.argmax(-1)
+    expected = asr.normalize_text(re.sub(r"<[^>]*>", " ", tok.batch_decode(ids)[0]))
+    assert text == expected and text
+    assert set(text) <= set("abcdefghijklmnopqrstuvwxyz' ")

@@ -159,3 +159,23 @@ def test_cli_abx_from_pipeline(tiny_pipeline, tmp_path, speech_dir):
     assert main(["eval", "abx", str(speech_dir), str(item), "--model", str(tiny_pipeline),
                  "--out", str(out)]) == 0
     assert 0.0 <= json.loads(out.read_text())["within"] <= 1.0
+
+
+def test_cli_syntactic_submission(tmp_path, capsys):
+    """`textless eval syntactic DATASET --submission FILE` scores an existing submission."""
+    from textless.cli import main
+
+    split = tmp_path / "syntactic" / "dev"
+    split.mkdir(parents=True)
+    with open(split / "gold.csv", "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(lx.SYNTACTIC_COLUMNS)
+        for name, voice, t, st, correct, i, _ in SYN:
+            w.writerow([name, voice, t, st, "some text", correct, i])
+    sub = lx.write_submission(tmp_path / "sub" / "syntactic" / "dev.txt", {r[0]: r[-1] for r in SYN})
+    js = tmp_path / "acc.json"
+    assert main(["eval", "syntactic", str(tmp_path), "--submission", str(sub),
+                 "--json", str(js)]) == 0
+    assert json.loads(js.read_text())["all"] == pytest.approx(1.75 / 3)
+    assert "58.33 %" in capsys.readouterr().out
+    assert main(["eval", "syntactic", str(tmp_path)]) == 2  # neither --model nor --submission

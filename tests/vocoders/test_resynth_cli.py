@@ -91,3 +91,29 @@ def test_resynth_audio_through_pipeline_folder(tmp_path, sine):
     assert main(["resynth", "--model", str(tmp_path), "--units", str(tmp_path / "u.jsonl"), "--out", str(tmp_path / "o")]) == 0
     again, _ = sf.read(tmp_path / "o" / "in.wav", dtype="float32")
     assert (again == out).all()
+
+
+def test_f0_vocoder_gets_the_input_f0_aligned_to_units(tmp_path, sine):
+    from textless.encoders.hubert import HubertConfig, HubertEncoder
+    from textless.pipeline import Pipeline
+    from textless.prosody import F0Stats, normalize_f0, unit_aligned_f0
+    from textless.quantizers.kmeans import KMeansQuantizer
+    from textless.vocoders.resynth import resynthesize_file
+
+    torch.manual_seed(1)
+    conv = ((16, 10, 5),) + ((16, 3, 2),) * 4 + ((16, 2, 2),) * 2
+    enc = HubertEncoder(HubertConfig(conv_layers=conv, embed_dim=16, ffn_dim=32, num_layers=1, num_heads=2,
+                                     conv_pos=8, conv_pos_groups=4)).eval()
+    voc = UnitHiFiGAN(VocoderConfig(vocab_size=6, f0=True, num_styles=2, styles=("calm", "loud"), **SMALL)).eval()
+    p = Pipeline(enc, KMeansQuantizer(torch.randn(6, 16)), vocoder=voc, layer=1)
+    t = torch.arange(8000) / 16000
+    wav = (0.3 * torch.sin(2 * torch.pi * 150 * t) + 0.1 * torch.sin(2 * torch.pi * 300 * t)).numpy()
+    sf.write(tmp_path / "in.wav", wav, 16000)
+    got = resynthesize_file(p, tmp_path / "in.wav", style="loud")
+    units = p.encode_file(tmp_path / "in.wav")
+    raw = unit_aligned_f0(p.load(tmp_path / "in.wav"), 16000, units.num_frames, 50.0)
+    assert (raw > 0).mean() > 0.8 and abs(float(raw[raw > 0].mean()) / 150 - 1) < 0.02
+    f0 = torch.from_numpy(normalize_f0(raw, F0Stats.of([raw])))
+    assert got.shape == (units.num_frames * 320,)
+    assert torch.equal(got, voc.synthesize(units, f0=f0, style=1))
+    assert not torch.equal(got, voc.synthesize(units, f0=f0 + 1, style=1))

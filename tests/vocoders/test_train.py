@@ -80,6 +80,13 @@ def test_tiny_training_writes_usable_files_and_resumes_exactly(corpus, tmp_path)
         _assert_same(a[key], b[key])
     assert not torch.equal(a["generator"]["conv_pre.bias"], after_one["generator"]["conv_pre.bias"])  # it trains
 
+    from textless.errors import TextlessError
+
+    with pytest.raises(TextlessError, match="disc-width"):
+        train_vocoder(corpus / "list.tsv", tmp_path / "b", TrainConfig(**{**cfg.__dict__, "disc_width": 0.25}), **args)
+    with pytest.raises(TextlessError, match="generator config"):
+        train_vocoder(corpus / "list.tsv", tmp_path / "b", TrainConfig(**{**cfg.__dict__, "f0": False}), **args)
+
     voc = load_component(straight)
     assert voc.config.speakers == ("a", "b") and voc.config.f0 and voc.config.duration_predictor
     assert voc.hop_length == 320 and voc.vocab_size == 8

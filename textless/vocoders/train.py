@@ -217,6 +217,8 @@ def train_vocoder(audio, out_dir, cfg: TrainConfig = TrainConfig(), *, units=Non
         state = torch.load(state_path, map_location="cpu", weights_only=True)
         if state["vocoder_config"] != dataclasses.asdict(vconf):
             raise TextlessError(f"{state_path}: saved for another generator config; use a new --out")
+        if state["train_config"]["disc_width"] != cfg.disc_width:
+            raise TextlessError(f"{state_path}: saved with --disc-width {state['train_config']['disc_width']}")
         G.load_state_dict(state["generator"])
         D.load_state_dict(state["discriminators"])
         opt_g.load_state_dict(state["optim_g"])

@@ -48,7 +48,7 @@ def register(commands, groups):
                    help="one word a line (default: the built-in grammar's vocabulary)")
     p.add_argument("--text", type=Path, default=None,
                    help="sentences counted for the frequency column (default: the built-in "
-                   "grammar's first 6000 sentences, seed 0, i.e. the default training text)")
+                   "grammar's first 6500 sentences, seed 0, i.e. the default training text)")
     p.add_argument("--voices", nargs="+", default=None, metavar="VOICE", help="flite voices")
     p.add_argument("--split", default="dev")
     p.add_argument("--max-words", type=int, default=None, help="keep this many words (seeded)")
@@ -131,7 +131,7 @@ def cmd_lexical(args):
         words = sorted(vocabulary())
     if args.max_words and len(words) > args.max_words:
         words = sorted(random.Random(args.seed).sample(words, args.max_words))
-    text = read_sentences(args.text) if args.text else generate_sentences(6000, 0)
+    text = read_sentences(args.text) if args.text else generate_sentences(6500, 0)
     gold = build_lexical_set(args.out, words, voices=_voices(args.voices, LEXICAL_VOICES),
                              text=text, split=args.split, seed=args.seed, workers=args.workers)
     print(gold)

@@ -89,3 +89,11 @@ def test_missing_words_are_reported_not_dropped(corpus, tmp_path):
     assert (tmp_path / "out" / "missing_words.txt").read_text() == "blorptastic\t1\n"
     items = (tmp_path / "out" / "m.item").read_text().splitlines()[1:]
     assert items and all(line.split()[0] == utt_id(entries[1][0]) for line in items)
+
+
+def test_item_file_reads_with_the_abx_reader(aligned):
+    item = pytest.importorskip("textless.eval.item")
+    _, report = aligned
+    parsed = item.read_item_file(report.item_path)
+    assert len(parsed) == report.phones
+    assert set(parsed.phones) <= phone_set()

@@ -1,6 +1,7 @@
 import csv
 from collections import defaultdict
 
+import pytest
 import soundfile as sf
 
 from textless.data.align import dictionary
@@ -70,3 +71,9 @@ def test_syntactic_set_has_official_columns_and_complete_pairs(tmp_path):
         assert g["transcription"] != b["transcription"]
     for r in rows:
         assert sf.info(str(gold.parent / f"{r['filename']}.wav")).samplerate == 16000
+
+
+def test_columns_match_the_scorer():
+    scorer = pytest.importorskip("textless.eval.lexical")
+    assert tuple(LEXICAL_COLUMNS) == tuple(scorer.LEXICAL_COLUMNS)
+    assert tuple(SYNTACTIC_COLUMNS) == tuple(scorer.SYNTACTIC_COLUMNS)

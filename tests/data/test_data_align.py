@@ -1,6 +1,4 @@
-import numpy as np
 import pytest
-import soundfile as sf
 
 from textless.audio import load_audio
 from textless.data.align import (

@@ -41,10 +41,12 @@ class Preset:
 PRESETS = {
     "quick": Preset(
         sentences=1500, heldout_sentences=120, k=100, kmeans_frames=150_000,
-        ulm_args=("--layers", "4", "--dim", "256", "--heads", "4", "--ffn-dim", "1024",
-                  "--max-steps", "1500", "--max-tokens", "4096", "--warmup-steps", "150"),
-        vocoder_args=("--config", "small", "--steps", "3000", "--batch-size", "8",
-                      "--segment-frames", "32", "--duration-predictor", "--checkpoint-every", "250"),
+        ulm_args=("--layers", "2", "--dim", "128", "--heads", "2", "--ffn-dim", "512",
+                  "--max-steps", "800", "--max-tokens", "2048", "--warmup-steps", "80",
+                  "--save-every", "50", "--valid-every", "100"),
+        vocoder_args=("--config", "small", "--steps", "3000", "--batch-size", "4",
+                      "--segment-frames", "24", "--disc-width", "0.25", "--duration-predictor",
+                      "--checkpoint-every", "100"),
     ),
     "full": Preset(
         sentences=6500, heldout_sentences=300, k=100, kmeans_frames=300_000,

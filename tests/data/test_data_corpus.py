@@ -1,9 +1,11 @@
 import json
 
+import pytest
 import soundfile as sf
 
 from textless.data.manifest import read_manifest, read_table, utt_id
 from textless.data.synth import assign_voices, synthesize_corpus
+from textless.errors import TextlessError
 
 
 
@@ -48,3 +50,9 @@ def test_voice_assignment_is_balanced_and_seeded():
     assert a == assign_voices(101, 8, seed=1) and a != assign_voices(101, 8, seed=2)
     two = assign_voices(20, 5, seed=0, per_sentence=2)
     assert all(len(set(s)) == 2 for s in two)
+
+
+def test_resuming_into_a_folder_of_another_corpus_is_refused(corpus):
+    with pytest.raises(TextlessError, match="another --out"):
+        synthesize_corpus(corpus.sentences[:2], corpus.voices, corpus.out, seed=3,
+                          utterances_per_sentence=2, workers=1, show_progress=False)

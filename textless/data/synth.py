@@ -11,11 +11,13 @@ Layout written by :func:`synthesize_corpus` in ``out_dir``::
 Each sentence is spoken by ``utterances_per_sentence`` voices chosen by a seeded permutation,
 so every voice gets the same number of sentences (within one). Running it again with the same
 arguments skips the wav files already present (each is written atomically, so a present file is
-complete) and rewrites the manifest files.
+complete) and rewrites the manifest files; ``corpus.sha256`` (a hash of the sentences, voices,
+seed and rate) makes it refuse to resume into a folder that holds a different corpus.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -92,6 +94,24 @@ def speak_all(jobs, *, workers: int | None = None, desc: str = "synthesize",
     return [_job(j) for j in progress(jobs, **bar)]
 
 
+FINGERPRINT = "corpus.sha256"
+
+
+def _claim(out_dir: Path, sentences, voices, seed, per_sentence, sample_rate) -> None:
+    """Resuming is only safe for the same job: refuse a folder that holds another corpus."""
+    spec = json.dumps([sentences, [v.spec for v in voices], seed, per_sentence, sample_rate])
+    digest = hashlib.sha256(spec.encode()).hexdigest()
+    path = out_dir / FINGERPRINT
+    if path.is_file() and path.read_text().strip() != digest:
+        raise TextlessError(
+            f"{out_dir} holds a corpus made from other sentences, voices or seed; "
+            f"give another --out (or delete it) instead of mixing the two"
+        )
+    if not path.is_file():
+        with atomic_open(path, "w") as f:
+            f.write(digest + "\n")
+
+
 def synthesize_corpus(
     sentences: list[str],
     voices: list[str | Voice],
@@ -119,6 +139,7 @@ def synthesize_corpus(
     for v in voices:
         check_engine(v)
     out_dir = Path(out_dir)
+    _claim(out_dir, sentences, voices, seed, utterances_per_sentence, sample_rate)
     jobs, entries, transcripts, utt_speakers = [], [], {}, {}
     for i, (sentence, chosen) in enumerate(
         zip(sentences, assign_voices(len(sentences), len(voices), seed, utterances_per_sentence))

@@ -120,7 +120,7 @@ def memory_child(ckpt: str, km: str, minutes: float, int8: str, threads: int) ->
     if int8 != "fp32":
         from textless.encoders.hubert import quantize_linear_int8
 
-        enc = quantize_linear_int8(enc, convs=int8 == "int8-conv")
+        enc = quantize_linear_int8(enc)
     q = load_quantizer(km)
     before = peak_rss_mib()
     g = torch.Generator().manual_seed(0)
@@ -200,9 +200,14 @@ def main():
         t, lab = timed(textless(ours_int8), args.repeats)
         rows.append((f"textless int8 Linear, exit at L{args.layer}", t, lab))
         del ours_int8
+        ours_int8c = quantize_linear_int8(ours, convs=(1, 2))
+        t, lab = timed(textless(ours_int8c), args.repeats)
+        rows.append((f"textless int8 Linear+conv1-2, exit at L{args.layer}", t, lab))
+        del ours_int8c
         ours_int8c = quantize_linear_int8(ours, convs=True)
         t, lab = timed(textless(ours_int8c), args.repeats)
-        rows.append((f"textless int8 Linear+conv, exit at L{args.layer}", t, lab))
+        rows.append((f"textless int8 Linear+all convs, exit at L{args.layer}", t, lab))
+        del ours_int8c
 
         print(f"audio {dur:.1f} s of flite speech, HuBERT base (random weights, fairseq layout), "
               f"L{args.layer}, k-means {args.k}, {args.threads} threads, best of {args.repeats}")
@@ -213,7 +218,7 @@ def main():
         print(f"peak RSS of this process (both models loaded): {peak_rss_mib():.0f} MiB")
 
         if args.memory_minutes:
-            for int8 in ("fp32", "int8-conv"):
+            for int8 in ("fp32", "int8-linear"):
                 out = subprocess.run(
                     [sys.executable, __file__, "--child", str(ckpt), str(work / "km.safetensors"),
                      str(args.memory_minutes), int8, str(args.threads)],

@@ -467,10 +467,10 @@ class _Int8Conv1d(nn.Module):
         return self.linear(p).reshape(b, t_out, -1).transpose(1, 2)
 
 
-def quantize_linear_int8(model: HubertEncoder, convs: bool = False) -> HubertEncoder:
+def quantize_linear_int8(model: HubertEncoder, convs: bool | tuple = False) -> HubertEncoder:
     """CPU inference copy whose ``nn.Linear`` layers use dynamic int8 quantization (weights int8,
-    activations quantized per batch); with ``convs=True`` the conv layers after the first too
-    (as unfold + int8 Linear). Norms, the first conv and the positional conv stay fp32. Measure
+    activations quantized per batch); ``convs=True`` quantizes the conv layers after the first
+    too (as unfold + int8 Linear), a tuple of conv indices (e.g. ``(1, 2)``) only those. Norms, the first conv and the positional conv stay fp32. Measure
     label agreement against fp32 before relying on it (``bench/encode.py`` does)."""
     import copy
     import warnings
@@ -480,7 +480,10 @@ def quantize_linear_int8(model: HubertEncoder, convs: bool = False) -> HubertEnc
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         q = quantize_dynamic(copy.deepcopy(model).eval(), {nn.Linear}, dtype=torch.qint8, inplace=True)
-        if convs:
-            for block in list(q.feature_extractor.conv_layers)[1:]:
-                block[0] = _Int8Conv1d(block[0])
+        blocks = q.feature_extractor.conv_layers
+        chosen = range(1, len(blocks)) if convs is True else (convs or ())
+        for i in chosen:
+            if not 1 <= i < len(blocks):
+                raise ValueError(f"conv index {i}: only 1..{len(blocks) - 1} can be quantized")
+            blocks[i][0] = _Int8Conv1d(blocks[i][0])
     return q

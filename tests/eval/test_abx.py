@@ -129,3 +129,21 @@ def test_compiled_and_numpy_cell_loops_agree(synthetic_abx, monkeypatch):
     assert fast.across == pytest.approx(slow.across, abs=1e-12)
     for mode in ("within", "across"):
         assert fast.by_pair[mode] == pytest.approx(slow.by_pair[mode], abs=1e-12)
+
+
+def test_kl_needs_posteriorgrams(synthetic_abx, tmp_path):
+    """KL on features with negative values is a user error; on softmax posteriors it works and
+    a monotone transform of the same information still separates the phones."""
+    from textless.errors import TextlessError
+
+    feats_dir, item_path = synthetic_abx
+    with pytest.raises(TextlessError, match="non-negative"):
+        ours(feats_dir, item_path, 0.01, distance="kl")
+    post = tmp_path / "post"
+    post.mkdir()
+    for f in feats_dir.glob("*.npy"):
+        x = np.load(f)
+        e = np.exp(x - x.max(1, keepdims=True))
+        np.save(post / f.name, (e / e.sum(1, keepdims=True)).astype(np.float32))
+    r = ours(post, item_path, 0.01, distance="kl_symmetric", speakers=("within",))
+    assert 0.0 <= r.within < 0.25

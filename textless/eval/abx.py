@@ -45,6 +45,9 @@ class AbxConfig:
     """Settings of an ABX run (defaults: the ZeroSpeech 2021 / zrc-abx2 ones).
 
     ``frame_shift_s``: seconds between feature frames (0.02 for HuBERT, 0.01 for CPC).
+    ``distance``: ``angular`` frames are L2-normalised first (as libri-light does); ``kl`` /
+    ``kl_symmetric`` take the frames as they are (probability vectors, e.g. posteriorgrams;
+    libri-light would L2-normalise them too).
     ``max_size_group``: ``None`` keeps every item (no subsampling).
     """
 
@@ -115,6 +118,11 @@ def _slice_items(features: Mapping[str, np.ndarray], item: ItemFile, cfg: AbxCon
             raise TextlessError(f"{file_id}: features must be [frames, dims], got {tuple(x.shape)}")
         if cfg.distance == "angular":
             x = normalize_frames(x)
+        elif cfg.distance.startswith("kl") and bool((x < 0).any()):
+            raise TextlessError(f"{file_id}: KL distances need non-negative frames "
+                                "(posteriorgrams); use the angular distance for these features")
+        if not bool(torch.isfinite(x).all()):
+            raise TextlessError(f"{file_id}: features contain NaN or Inf")
         T = x.shape[0]
         for i in by_file[file_id]:
             s, e = frame_span(item.onsets[i], item.offsets[i], T, cfg.frame_shift_s,

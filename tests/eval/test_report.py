@@ -70,3 +70,36 @@ def test_cli_report_with_pipeline(tiny_pipeline, speech_dir, tmp_path):
     assert "ABX within speaker" in (out / "report.md").read_text()
     # nothing to report is a user error
     assert main(["eval", "report", "--out", str(tmp_path / "empty")]) == 2
+
+
+def test_report_resynthesis_wer(tiny_pipeline, speech_dir, tmp_path, monkeypatch):
+    """With a vocoder the report resynthesizes the phonetic wavs and adds WER/PER (pocketsphinx,
+    reference text = ASR of the original): the original decodes as itself (WER 0) and a
+    noise "vocoder" is worse."""
+    pytest.importorskip("pocketsphinx")
+    import torch
+
+    from textless import pipeline as pl
+    from textless.eval.report import collect
+
+    class NoiseVocoder:
+        sample_rate, hop_length, vocab_size = 16000, 160, 8
+
+        def synthesize(self, units, speaker=None):
+            n = units.num_frames * self.hop_length
+            return 0.1 * torch.randn(n, generator=torch.Generator().manual_seed(0))
+
+    real = pl.load_pipeline_dir(tiny_pipeline)
+    monkeypatch.setattr(pl, "load_pipeline", lambda model, device="cpu": pl.Pipeline(
+        real.encoder, real.quantizer, vocoder=NoiseVocoder(), name="noise"))
+    sub = tmp_path / "ds" / "phonetic" / "dev-clean"
+    sub.mkdir(parents=True)
+    shutil.copy(speech_dir / "slt_0.wav", sub / "a.wav")
+    results = collect(model="noise", dataset=tmp_path / "ds", max_files=1, work_dir=tmp_path / "w")
+    wer = results["wer"]
+    assert wer["utterances"] == 1 and wer["wer_reference"] == 0.0
+    assert wer["wer_resynthesis"] > 0.5 and wer["per_resynthesis"] > wer["per_reference"]
+    assert (tmp_path / "w" / "resynthesis" / "dev-clean" / "a.wav").is_file()
+    paths = build_report(results, tmp_path / "rep")
+    assert (tmp_path / "rep" / "wer.png").read_bytes()[:8] == PNG
+    assert "| WER resynthesis |" in paths["markdown"].read_text()

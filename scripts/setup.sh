@@ -27,5 +27,8 @@ fi
 .venv/bin/python -c "import torch" 2>/dev/null || .venv/bin/pip install -q "torch==2.13.0" \
   || .venv/bin/pip install -q torch --index-url https://download.pytorch.org/whl/cpu
 .venv/bin/pip install -q -e ".[demo,eval,dev]"
+# ABX parity reference for tests/eval and bench/abx.py; --no-deps: it requires torchaudio, which
+# has no build for this torch (a torchaudio that fails to load breaks transformers' audio_utils).
+.venv/bin/pip install -q --no-deps "zerospeech-libriabx2>=0.9.8"
 touch .venv/.installed
 echo "setup: ready (.venv)"

@@ -113,7 +113,8 @@ def zrc_abx2(monkeypatch):
     try:
         import zrc_abx2
     except ImportError:
-        pytest.skip("zerospeech-libriabx2 is not installed (pip install -e .[dev])")
+        pytest.skip("zerospeech-libriabx2 is not installed "
+                    "(scripts/setup.sh: pip install --no-deps zerospeech-libriabx2)")
     return zrc_abx2
 
 

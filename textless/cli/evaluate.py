@@ -38,7 +38,8 @@ def register(commands, groups):
     p.add_argument("--model", help="pipeline (bundle name or folder) computing the features")
     p.add_argument("--features", choices=("dense", "units"), default="dense",
                    help="with --model: encoder features or one-hot units")
-    p.add_argument("--device", default="cpu")
+    p.add_argument("--device", default="cpu",
+                   help="device of the --model encoder (the ABX computation runs on the CPU)")
     p.add_argument("--out", required=True, metavar="RESULT.json")
     p.set_defaults(func=run_abx)
 

@@ -27,6 +27,7 @@ LEX = [
 ]
 # by pair id: 1 -> .75 (band 6-20), 2 -> .5 (oov), 3 -> .25 (>100), 4 -> 1 (1-5),
 # 5 -> 0 (frequency 5 falls in [5, 20): band 6-20)
+SYN_HEADER = ["filename", "voice", "type", "subtype", "transcription", "correct", "id"]
 SYN = [  # (filename, voice, type, subtype, correct, id, score); k-th correct pairs k-th incorrect
     ("c1", "v1", "A", "a1", 1, "1", -1.0), ("c2", "v2", "A", "a1", 1, "1", -2.0),
     ("i1", "v1", "A", "a1", 0, "1", -2.0), ("i2", "v2", "A", "a1", 0, "1", -2.0),
@@ -65,7 +66,7 @@ def test_syntactic_accuracy_by_hand(tmp_path):
     path = tmp_path / "gold.csv"
     with open(path, "w", newline="") as f:
         w = csv.writer(f)
-        w.writerow(lx.SYNTACTIC_COLUMNS)
+        w.writerow(SYN_HEADER)
         for name, voice, t, st, correct, i, _ in SYN:
             w.writerow([name, voice, t, st, "some text", correct, i])
     gold = lx.read_gold(path, lx.SYNTACTIC_COLUMNS)
@@ -168,7 +169,7 @@ def test_cli_syntactic_submission(tmp_path, capsys):
     split.mkdir(parents=True)
     with open(split / "gold.csv", "w", newline="") as f:
         w = csv.writer(f)
-        w.writerow(lx.SYNTACTIC_COLUMNS)
+        w.writerow(SYN_HEADER)
         for name, voice, t, st, correct, i, _ in SYN:
             w.writerow([name, voice, t, st, "some text", correct, i])
     sub = lx.write_submission(tmp_path / "sub" / "syntactic" / "dev.txt", {r[0]: r[-1] for r in SYN})
@@ -178,3 +179,16 @@ def test_cli_syntactic_submission(tmp_path, capsys):
     assert json.loads(js.read_text())["all"] == pytest.approx(1.75 / 3)
     assert "58.33 %" in capsys.readouterr().out
     assert main(["eval", "syntactic", str(tmp_path)]) == 2  # neither --model nor --submission
+
+
+def test_lexical_without_frequencies(tmp_path):
+    """A gold file without a frequency column: same overall accuracy, no in-vocabulary score."""
+    path = tmp_path / "gold.csv"
+    with open(path, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["filename", "voice", "word", "correct", "id"])
+        for name, voice, _freq, word, correct, i, _ in LEX:
+            w.writerow([name, voice, word, correct, i])
+    acc = lx.lexical_accuracy(lx.read_gold(path, lx.LEXICAL_COLUMNS), {r[0]: r[-1] for r in LEX})
+    assert acc["all"] == pytest.approx(0.5) and acc["invocab"] is None
+    assert acc["by_frequency"] == {}

@@ -26,8 +26,10 @@ from ..errors import TextlessError
 from ..files import atomic_open
 from ..progress import progress
 
-LEXICAL_COLUMNS = ("filename", "voice", "frequency", "word", "phones", "length", "correct", "id")
-SYNTACTIC_COLUMNS = ("filename", "voice", "type", "subtype", "transcription", "correct", "id")
+# the columns scoring needs (official files have more: lexical word, phones, length, frequency;
+# syntactic transcription). Without a frequency column there is no in-vocabulary score.
+LEXICAL_COLUMNS = ("filename", "voice", "correct", "id")
+SYNTACTIC_COLUMNS = ("filename", "voice", "type", "subtype", "correct", "id")
 # pandas.cut(freq, [0, 1, 5, 20, 100, inf], right=False) with the official labels
 FREQUENCY_BANDS = (("oov", 0, 1), ("1-5", 1, 5), ("6-20", 5, 20), ("21-100", 20, 100),
                    (">100", 100, math.inf))
@@ -108,7 +110,8 @@ def _mean(xs) -> float | None:
 def lexical_accuracy(gold: list[dict], scores: Mapping[str, float]) -> dict:
     """sWUGGY accuracy (fractions): ``{"all", "invocab", "pairs", "by_frequency", "by_length"}``.
 
-    ``invocab`` is ``None`` when no pair has a known frequency >= 1.
+    ``invocab`` is ``None`` when no pair has a known frequency >= 1 (or there is no
+    ``frequency`` column); ``by_length`` groups pairs by the word's ``length`` column.
     """
     values = _scores_for(gold, scores)
     words, nonwords = {}, {}

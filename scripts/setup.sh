@@ -24,8 +24,7 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/pip install -q --upgrade pip "setuptools<81" wheel
 # The CPU build of torch: 2.13.0 is on local disk here; plain 'torch' would pull a CUDA build.
-.venv/bin/python -c "import torch" 2>/dev/null || .venv/bin/pip install -q "torch==2.13.0" \
-  || .venv/bin/pip install -q torch --index-url https://download.pytorch.org/whl/cpu
+.venv/bin/python -c "import torch" 2>/dev/null || .venv/bin/pip install -q "torch==2.13.0"
 .venv/bin/pip install -q -e ".[demo,eval,dev]"
 # ABX parity reference for tests/eval and bench/abx.py; --no-deps: it requires torchaudio, which
 # has no build for this torch (a torchaudio that fails to load breaks transformers' audio_utils).

@@ -59,6 +59,38 @@ def estimate_recompute(model, prompt_len, tokens, points, device):
     return float(np.interp(all_lengths, lengths, secs).sum()), dict(zip(lengths.tolist(), secs))
 
 
+@torch.inference_mode()
+def paired(model, prompt_len, tokens, points, device, repeats=3):
+    """Load-robust ratio: at ``points`` prefix lengths, time one cached decode step and one full
+    forward of the same prefix back to back (best of ``repeats`` each, interleaved), interpolate
+    both over every step of the loop and divide the sums. Returns (cached_s, recompute_s)."""
+    lengths = np.unique(np.linspace(prompt_len, prompt_len + tokens - 1, points).round().astype(int))
+    step_s, full_s = [], []
+    for n in lengths:
+        n = int(n)
+        x = torch.randint(0, 100, (1, n), device=device)
+        cache = model.new_cache(1, n + repeats + 2)
+        model(x[:, :-1], cache)
+        one = x[:, -1:]
+        best_step, best_full = float("inf"), float("inf")
+        model(x)  # warm-up at this shape
+        for _ in range(repeats):
+            t = time.perf_counter()
+            model(one, cache)
+            _sync(device)
+            best_step = min(best_step, time.perf_counter() - t)
+            cache.length -= 1  # decode the same position again
+            t = time.perf_counter()
+            model(x)
+            _sync(device)
+            best_full = min(best_full, time.perf_counter() - t)
+        step_s.append(best_step)
+        full_s.append(best_full)
+    all_lengths = np.arange(prompt_len, prompt_len + tokens)
+    return (float(np.interp(all_lengths, lengths, step_s).sum()),
+            float(np.interp(all_lengths, lengths, full_s).sum()))
+
+
 def _sync(device):
     if torch.device(device).type == "cuda":
         torch.cuda.synchronize()
@@ -170,6 +202,9 @@ def main():
     p.add_argument("--points", type=int, default=8, help="prefix lengths timed for the estimate")
     p.add_argument("--full-recompute", nargs="*", default=["default"],
                    help="sizes whose recompute loop is timed end to end")
+    p.add_argument("--paired", action="store_true",
+                   help="only the load-robust paired estimate (cached step vs full forward "
+                        "timed back to back at --points prefix lengths)")
     p.add_argument("--device", default="cpu")
     p.add_argument("--threads", type=int, help="torch CPU threads (default: torch's)")
     args = p.parse_args()
@@ -182,6 +217,15 @@ def main():
             print(json.dumps({"seed": seed, **prompt_demo(args.prompt_demo, seed=seed)}), flush=True)
         return
     print(f"torch {torch.__version__}, device {args.device}, threads {torch.get_num_threads()}")
+    if args.paired:
+        print(f"{'size':<8} {'cached s':>9} {'recompute s':>12} {'speedup':>8}  (paired, "
+              f"{args.tokens} tokens, {args.points} lengths)")
+        for size in args.sizes:
+            torch.manual_seed(0)
+            model = UnitLM(SIZES[size]()).to(args.device).eval()
+            c, r = paired(model, 21, args.tokens, args.points, args.device)
+            print(f"{size:<8} {c:>9.1f} {r:>12.1f} {r / c:>7.1f}x", flush=True)
+        return
     print(f"{'size':<8} {'params':>8} {'cached tok/s':>13} {'recompute tok/s':>16} "
           f"{'speedup':>8}  notes")
     for size in args.sizes:

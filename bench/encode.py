@@ -106,6 +106,10 @@ def timed(fn, repeats: int):
 
 
 def peak_rss_mib() -> float:
+    """Peak resident memory of this process (VmHWM; ru_maxrss would carry the parent's over exec)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
@@ -133,6 +137,20 @@ def memory_child(ckpt: str, km: str, minutes: float, int8: str, threads: int) ->
             "peak_rss_mib": peak_rss_mib()}
 
 
+def memory(args, ckpt, work):
+    for int8 in ("fp32",):
+        out = subprocess.run(
+            [sys.executable, __file__, "--child", str(ckpt), str(work / "km.safetensors"),
+             str(args.memory_minutes), int8, str(args.threads)],
+            capture_output=True, text=True, check=True,
+        )
+        r = json.loads(out.stdout.strip().splitlines()[-1])
+        print(f"{r['minutes']:g}-minute file, {r['int8']}: "
+              f"{r['seconds']:.1f} s (RTF {r['seconds'] / (r['minutes'] * 60):.3f}), "
+              f"peak RSS {r['peak_rss_mib']:.0f} MiB (after loading the model: "
+              f"{r['rss_after_load_mib']:.0f} MiB)", flush=True)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--seconds", type=float, default=60.0)
@@ -141,6 +159,7 @@ def main():
     ap.add_argument("--layer", type=int, default=6)
     ap.add_argument("--k", type=int, default=100)
     ap.add_argument("--memory-minutes", type=float, default=0.0, help="also measure peak RSS on a file this long")
+    ap.add_argument("--memory-only", action="store_true", help="skip the speed table (k-means: random centres)")
     ap.add_argument("--child", nargs=5, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
@@ -162,6 +181,10 @@ def main():
         ckpt = work / "hubert_base_random.pt"
         save_fairseq_checkpoint(model, ckpt, num_units=500)
         del model
+        if args.memory_only:
+            KMeansQuantizer(torch.randn(args.k, 768)).save(work / "km.safetensors")
+            memory(args, ckpt, work)
+            return
         ours = load_fairseq(ckpt)
         ref = hf_twin(ckpt, ours.cfg)
         wav = torch.from_numpy(make_speech(args.seconds, work))[None]
@@ -218,17 +241,7 @@ def main():
         print(f"peak RSS of this process (both models loaded): {peak_rss_mib():.0f} MiB")
 
         if args.memory_minutes:
-            for int8 in ("fp32", "int8-linear"):
-                out = subprocess.run(
-                    [sys.executable, __file__, "--child", str(ckpt), str(work / "km.safetensors"),
-                     str(args.memory_minutes), int8, str(args.threads)],
-                    capture_output=True, text=True, check=True,
-                )
-                r = json.loads(out.stdout.strip().splitlines()[-1])
-                print(f"{r['minutes']:g}-minute file, {r['int8']}: "
-                      f"{r['seconds']:.1f} s (RTF {r['seconds'] / (r['minutes'] * 60):.3f}), "
-                      f"peak RSS {r['peak_rss_mib']:.0f} MiB (after loading the model: "
-                      f"{r['rss_after_load_mib']:.0f} MiB)")
+            memory(args, ckpt, work)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

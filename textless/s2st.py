@@ -14,7 +14,7 @@ pipeline and writes, in ``out_dir``:
 
 Example (a pairs file with ``id<TAB>src_audio<TAB>tgt_audio`` per line)::
 
-    textless s2st-targets --model hubert-base-ls960-l6-km100 --pairs pairs.tsv --out s2ut --reduce
+    textless s2st-targets --model mhubert-base-vp_en_es_fr-l11-km1000 --pairs pairs.tsv --out s2ut --reduce
 
 Encoding is journaled like ``textless encode`` (a killed run resumes) and is sharded over
 ranks under ``torchrun``.

@@ -123,3 +123,23 @@ def test_int8_copy_stays_close_and_leaves_the_original(fairseq_checkpoint):
         assert float((out - ref).norm() / ref.norm()) < 0.1  # int8 error, not a different model
     again, _ = model.features(wav, layer=3)
     torch.testing.assert_close(again, ref, atol=0, rtol=0)  # the fp32 model was not modified
+
+
+@pytest.mark.parametrize("stable", [False, True], ids=["group-norm", "stable-layer-norm"])
+def test_wav2vec2_model_import_equals_transformers(stable):
+    from transformers import Wav2Vec2Config, Wav2Vec2Model
+
+    torch.manual_seed(0)
+    hf = Wav2Vec2Model(Wav2Vec2Config(
+        conv_dim=(16, 16, 16), conv_kernel=(10, 3, 2), conv_stride=(5, 2, 2), hidden_size=32,
+        intermediate_size=48, num_hidden_layers=2, num_attention_heads=4, num_conv_pos_embeddings=8,
+        num_conv_pos_embedding_groups=4, feat_extract_norm="layer" if stable else "group",
+        do_stable_layer_norm=stable, conv_bias=stable,
+    )).eval()
+    ours = load_hf(hf)
+    wav = torch.randn(1, 3000)
+    with torch.no_grad():
+        out = hf(wav, output_hidden_states=True)
+    for layer in range(3):
+        torch.testing.assert_close(ours.features(wav, layer=layer)[0], out.hidden_states[layer], atol=ATOL, rtol=0)
+    torch.testing.assert_close(ours.features(wav)[0], out.last_hidden_state, atol=ATOL, rtol=0)

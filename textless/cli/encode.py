@@ -61,7 +61,7 @@ def register(commands, groups):
         description="PAIRS is a TSV of 'src<TAB>tgt' or 'id<TAB>src<TAB>tgt' audio paths (or with a "
         "header naming id, src_audio, tgt_audio). Writes OUT/SPLIT.tsv with columns id, src_audio, "
         "src_n_frames, tgt_audio (the unit string), tgt_n_frames, and OUT/dict.txt. Example: "
-        "textless s2st-targets --model hubert-base-ls960-l6-km100 --pairs train_pairs.tsv --out s2ut --reduce",
+        "textless s2st-targets --model mhubert-base-vp_en_es_fr-l11-km1000 --pairs train_pairs.tsv --out s2ut --reduce",
     )
     p.add_argument("--pairs", required=True, help="TSV of source/target audio pairs")
     p.add_argument("--model", help="pipeline bundle name or pipeline folder")

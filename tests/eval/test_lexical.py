@@ -12,7 +12,7 @@ import pytest
 
 from textless.eval import lexical as lx
 
-LEX_HEADER = ["filename", "voice", "frequency", "word", "phones", "length", "correct", "id"]
+LEX_HEADER = list(lx.LEXICAL_COLUMNS)
 # (filename, voice, frequency, word, correct, id, score)
 LEX = [
     ("w1a", "v1", 10, "cat", 1, "1", -1.0), ("n1a", "v1", "", "kat", 0, "1", -2.0),   # 1
@@ -27,7 +27,7 @@ LEX = [
 ]
 # by pair id: 1 -> .75 (band 6-20), 2 -> .5 (oov), 3 -> .25 (>100), 4 -> 1 (1-5),
 # 5 -> 0 (frequency 5 falls in [5, 20): band 6-20)
-SYN_HEADER = ["filename", "voice", "type", "subtype", "transcription", "correct", "id"]
+SYN_HEADER = list(lx.SYNTACTIC_COLUMNS)
 SYN = [  # (filename, voice, type, subtype, correct, id, score); k-th correct pairs k-th incorrect
     ("c1", "v1", "A", "a1", 1, "1", -1.0), ("c2", "v2", "A", "a1", 1, "1", -2.0),
     ("i1", "v1", "A", "a1", 0, "1", -2.0), ("i2", "v2", "A", "a1", 0, "1", -2.0),
@@ -46,7 +46,7 @@ def write_lexical_gold(path):
 
 
 def test_lexical_accuracy_by_hand(tmp_path):
-    gold = lx.read_gold(write_lexical_gold(tmp_path / "gold.csv"), lx.LEXICAL_COLUMNS)
+    gold = lx.read_gold(write_lexical_gold(tmp_path / "gold.csv"), lx.LEXICAL_REQUIRED)
     scores = {r[0]: r[-1] for r in LEX}
     acc = lx.lexical_accuracy(gold, scores)
     assert acc["pairs"] == 5
@@ -69,7 +69,7 @@ def test_syntactic_accuracy_by_hand(tmp_path):
         w.writerow(SYN_HEADER)
         for name, voice, t, st, correct, i, _ in SYN:
             w.writerow([name, voice, t, st, "some text", correct, i])
-    gold = lx.read_gold(path, lx.SYNTACTIC_COLUMNS)
+    gold = lx.read_gold(path, lx.SYNTACTIC_REQUIRED)
     acc = lx.syntactic_accuracy(gold, {r[0]: r[-1] for r in SYN})
     assert acc["pairs"] == 3
     assert acc["all"] == pytest.approx((0.75 + 0.0 + 1.0) / 3)
@@ -77,7 +77,7 @@ def test_syntactic_accuracy_by_hand(tmp_path):
 
 
 def test_submission_errors(tmp_path):
-    gold = lx.read_gold(write_lexical_gold(tmp_path / "gold.csv"), lx.LEXICAL_COLUMNS)
+    gold = lx.read_gold(write_lexical_gold(tmp_path / "gold.csv"), lx.LEXICAL_REQUIRED)
     scores = {r[0]: r[-1] for r in LEX}
     with pytest.raises(lx.SubmissionError, match="no score"):
         lx.lexical_accuracy(gold, {k: v for k, v in scores.items() if k != "w1a"})
@@ -118,7 +118,7 @@ def test_cli_lexical_end_to_end(tiny_pipeline, tmp_path):
     names = [r[0] for r in rows]
     expected = score_sequences(pipe.ulm, [pipe.encode_file(split / f"{n}.wav").units for n in names])
     assert [sub[n] for n in names] == pytest.approx([lp for lp, _ in expected], abs=1e-4)
-    gold = lx.read_gold(split / "gold.csv", lx.LEXICAL_COLUMNS)
+    gold = lx.read_gold(split / "gold.csv", lx.LEXICAL_REQUIRED)
     result = json.loads(js.read_text())
     assert result["all"] == lx.lexical_accuracy(gold, sub)["all"]
     # scoring the written submission again through the CLI gives the same accuracy
@@ -189,6 +189,6 @@ def test_lexical_without_frequencies(tmp_path):
         w.writerow(["filename", "voice", "word", "correct", "id"])
         for name, voice, _freq, word, correct, i, _ in LEX:
             w.writerow([name, voice, word, correct, i])
-    acc = lx.lexical_accuracy(lx.read_gold(path, lx.LEXICAL_COLUMNS), {r[0]: r[-1] for r in LEX})
+    acc = lx.lexical_accuracy(lx.read_gold(path, lx.LEXICAL_REQUIRED), {r[0]: r[-1] for r in LEX})
     assert acc["all"] == pytest.approx(0.5) and acc["invocab"] is None
     assert acc["by_frequency"] == {}

@@ -152,7 +152,7 @@ def _load_lm(args, pipe):
 def run_lm_task(args):
     from ..eval import lexical as lx
 
-    columns = lx.LEXICAL_COLUMNS if args.task == "lexical" else lx.SYNTACTIC_COLUMNS
+    columns = lx.LEXICAL_REQUIRED if args.task == "lexical" else lx.SYNTACTIC_REQUIRED
     accuracy = lx.lexical_accuracy if args.task == "lexical" else lx.syntactic_accuracy
     if args.submission:
         gold = lx.read_gold(lx.split_dir(args.dataset, args.task, args.split) / "gold.csv", columns)

@@ -26,10 +26,12 @@ from ..errors import TextlessError
 from ..files import atomic_open
 from ..progress import progress
 
-# the columns scoring needs (official files have more: lexical word, phones, length, frequency;
-# syntactic transcription). Without a frequency column there is no in-vocabulary score.
-LEXICAL_COLUMNS = ("filename", "voice", "correct", "id")
-SYNTACTIC_COLUMNS = ("filename", "voice", "type", "subtype", "correct", "id")
+# the official gold.csv columns
+LEXICAL_COLUMNS = ("filename", "voice", "frequency", "word", "phones", "length", "correct", "id")
+SYNTACTIC_COLUMNS = ("filename", "voice", "type", "subtype", "transcription", "correct", "id")
+# the columns scoring needs; without a frequency column there is no in-vocabulary score
+LEXICAL_REQUIRED = ("filename", "voice", "correct", "id")
+SYNTACTIC_REQUIRED = ("filename", "voice", "type", "subtype", "correct", "id")
 # pandas.cut(freq, [0, 1, 5, 20, 100, inf], right=False) with the official labels
 FREQUENCY_BANDS = (("oov", 0, 1), ("1-5", 1, 5), ("6-20", 5, 20), ("21-100", 20, 100),
                    (">100", 100, math.inf))
@@ -40,7 +42,8 @@ class SubmissionError(TextlessError):
 
 
 def read_gold(path: str | os.PathLike, columns: Sequence[str]) -> list[dict]:
-    """Rows of a ``gold.csv`` as dicts; checks the needed ``columns`` are there."""
+    """Rows of a ``gold.csv`` as dicts; checks the needed ``columns`` are there
+    (e.g. :data:`LEXICAL_REQUIRED`, :data:`SYNTACTIC_REQUIRED`)."""
     path = Path(path)
     if not path.is_file():
         raise SubmissionError(f"{path}: no such gold file")
@@ -214,7 +217,8 @@ def evaluate_split(
     if task not in ("lexical", "syntactic"):
         raise ValueError(f"task must be 'lexical' or 'syntactic', got {task!r}")
     folder = split_dir(dataset, task, split)
-    gold = read_gold(folder / "gold.csv", LEXICAL_COLUMNS if task == "lexical" else SYNTACTIC_COLUMNS)
+    gold = read_gold(folder / "gold.csv",
+                     LEXICAL_REQUIRED if task == "lexical" else SYNTACTIC_REQUIRED)
     wavs = []
     for r in gold:
         p = folder / f"{r['filename']}.wav"

@@ -154,15 +154,36 @@ class ConvFeatureExtractor(nn.Module):
     def forward(self, wav: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
         x = wav.unsqueeze(1)
         frames = lengths
+        inplace = not torch.is_grad_enabled() and not self.training
         for (_, k, s), block in zip(self.specs, self.conv_layers):
             if frames is not None:
                 frames = (frames - k) // s + 1
             for m in block:
                 if isinstance(m, nn.GroupNorm):
-                    x = _masked_group_norm(x, m, frames)
+                    x = _group_norm_(x, m, frames) if inplace else _masked_group_norm(x, m, frames)
+                elif isinstance(m, nn.GELU) and inplace:
+                    _gelu_(x)
                 else:
                     x = m(x)
         return x
+
+
+def _gelu_(x: torch.Tensor, block: int = 1 << 16) -> torch.Tensor:
+    """Exact GELU written back into ``x: [B, C, T]`` block by block (inference: bounded memory)."""
+    for piece in x.split(block, dim=-1):
+        piece.copy_(F.gelu(piece))
+    return x
+
+
+def _group_norm_(x: torch.Tensor, norm: nn.GroupNorm, frames: torch.Tensor | None) -> torch.Tensor:
+    """In-place per-channel GroupNorm over each item's valid frames (inference: no extra copy)."""
+    w, b = norm.weight.float()[:, None], norm.bias.float()[:, None]
+    for i in range(x.shape[0]):
+        n = x.shape[-1] if frames is None else max(int(frames[i]), 1)
+        var, mean = torch.var_mean(x[i, :, :n].float(), dim=-1, unbiased=False, keepdim=True)
+        scale = w * torch.rsqrt(var + norm.eps)
+        x[i].mul_(scale.to(x.dtype)).add_((b - mean * scale).to(x.dtype))
+    return x
 
 
 class SelfAttention(nn.Module):

@@ -163,9 +163,25 @@ class ConvFeatureExtractor(nn.Module):
                     x = _group_norm_(x, m, frames) if inplace else _masked_group_norm(x, m, frames)
                 elif isinstance(m, nn.GELU) and inplace:
                     _gelu_(x)
+                elif isinstance(m, nn.Conv1d) and inplace:
+                    x = _blocked_conv(m, x)
                 else:
                     x = m(x)
         return x
+
+
+def _blocked_conv(conv: nn.Conv1d, x: torch.Tensor, block: int = 1 << 14) -> torch.Tensor:
+    """``conv(x)`` computed over blocks of ``block`` output frames (same values: the conv is
+    local), so the backend's im2col workspace stays small on long inputs."""
+    k, s = conv.kernel_size[0], conv.stride[0]
+    t_out = (x.shape[-1] - k) // s + 1
+    if t_out <= block:
+        return conv(x)
+    out = x.new_empty(x.shape[0], conv.out_channels, t_out)
+    for t0 in range(0, t_out, block):
+        t1 = min(t0 + block, t_out)
+        out[..., t0:t1] = conv(x[..., t0 * s: (t1 - 1) * s + k])
+    return out
 
 
 def _gelu_(x: torch.Tensor, block: int = 1 << 16) -> torch.Tensor:

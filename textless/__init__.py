@@ -15,7 +15,8 @@ _EXPORTS = {
     "read_units": "units", "write_units": "units", "iter_units": "units",
     "load_audio": "audio", "write_audio": "audio",
     "Bundle": "hub", "get_bundle": "hub", "all_bundles": "hub",
-    "Pipeline": "pipeline",
+    "Pipeline": "pipeline", "load_pipeline": "pipeline",
+    "load_ulm": "ulm.checkpoint", "continue_units": "ulm.sample", "score_sequences": "ulm.score",
     "TextlessError": "errors",
 }
 

@@ -81,7 +81,7 @@ def main(argv=None):
     item = out / "heldout.item"
     if not item.is_file():
         textless("data", "align", "--manifest", heldout / "manifest.tsv",
-                 "--transcripts", heldout / "transcripts.tsv", "--out", out, "--item-name", item.name)
+                 "--transcripts", heldout / "transcripts.tsv", "--out", out, "--item-name", item.stem)
     units = pipeline_features(pipe, heldout / "wav", kind="units")
     results["abx_units"] = abx_scores(units, item, 1 / pipe.frame_rate)
     results["abx_mfcc"] = abx_scores(mfcc_features(paths), item, 0.01)
@@ -95,7 +95,13 @@ def main(argv=None):
             write_audio(resynth_dir / f"{stem}.wav", pipe.resynthesize(u), pipe.vocoder.sample_rate)
     results["bitrate_vocab"] = bitrate(encoded, "vocab")
     results["bitrate_entropy"] = bitrate(encoded, "entropy")
-    textless("eval", "wer", root, resynth_dir, "--transcripts", heldout / "transcripts.tsv",
+    reference_dir = out / "reference"  # the originals side by side with their resynthesis
+    reference_dir.mkdir(exist_ok=True)
+    for stem, path in paths.items():
+        link = reference_dir / f"{stem}.wav"
+        if not link.exists():
+            link.symlink_to(path.resolve())
+    textless("eval", "wer", reference_dir, resynth_dir, "--transcripts", heldout / "transcripts.tsv",
              "--out", out / "wer.json")
     wer = json.loads((out / "wer.json").read_text())
     results["wer"] = {k: wer[k] for k in wer if not k.startswith("by_")}

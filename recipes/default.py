@@ -1,4 +1,4 @@
-"""Rebuild the default textless bundle from nothing: corpus -> encoder -> k-means -> ULM -> vocoder.
+"""Rebuild the default textless bundle from nothing: corpus -> encoder + K -> ULM -> vocoder.
 
     .venv/bin/python recipes/default.py --work work/default            # the full recipe
     .venv/bin/python recipes/default.py --work work/v0 --preset quick  # a short CPU run
@@ -8,9 +8,11 @@ resumes where it stopped (the ULM and vocoder trainers resume mid-training too).
 copies the chosen components into ``--bundle`` (default ``textless/assets/default``) with a
 ``pipeline.json``. Evaluation numbers for the model card come from ``recipes/evaluate.py``.
 
-Presets (all stages run on the CPU; a GPU trains the same recipe with ``--device cuda``):
-``quick`` (~1 h of speech, small models, about an hour of training on 2 cores) and ``full``
-(>= 5 h of speech, 8 training speakers, larger models and more steps).
+Stages: ``corpus`` (training voices, held-out voices, and the vocoder's single output voice),
+``encoder`` (MFCC k-means K vs. a HuBERT pre-trained here, chosen by held-out ABX; see
+``encoder_choice.py``), ``encode``, ``ulm``, ``vocoder`` (mel-L1 warm-up, then adversarial),
+``bundle``. Presets: ``quick`` (~1.3 h of speech, small models, a few hours on 2 CPU cores) and
+``full`` (>= 5 h of speech, larger models and many more steps: for a GPU, ``--device cuda``).
 """
 
 from __future__ import annotations
@@ -32,33 +34,41 @@ log = logging.getLogger("recipe")
 class Preset:
     sentences: int            # training sentences (one voice each, 8 training voices)
     heldout_sentences: int    # held-out voices' sentences (evaluation only)
-    k: int                    # k-means clusters (units)
-    kmeans_frames: int        # frames sampled for k-means
+    ks: tuple                 # k-means sizes tried on MFCC
+    kmeans_frames: int        # frames sampled for each k-means
+    hubert_steps: int         # HuBERT iteration-1 pre-training steps (0: MFCC only)
+    hubert_layers: tuple      # HuBERT layers tried (k-means ``hubert_k`` each)
+    hubert_k: int             # MFCC k-means size giving HuBERT's labels, and K on HuBERT features
+    vocoder_sentences: int    # sentences spoken by the vocoder's single output voice
     ulm_args: tuple           # extra `textless train ulm` flags
     vocoder_args: tuple       # extra `textless train vocoder` flags
 
 
+# The vocoder speaks every input in one voice, as GSLM's (trained on LJSpeech): one voice is
+# learned far faster than eight, and flite rms is the training voice pocketsphinx reads best.
+VOCODER_VOICE = "flite:rms"
+
 PRESETS = {
     "quick": Preset(
-        sentences=1500, heldout_sentences=120, k=100, kmeans_frames=150_000,
+        sentences=1500, heldout_sentences=120, ks=(50, 100, 200), kmeans_frames=150_000,
+        hubert_steps=1500, hubert_layers=(4, 6), hubert_k=100, vocoder_sentences=2500,
         ulm_args=("--layers", "2", "--dim", "128", "--heads", "2", "--ffn-dim", "512",
                   "--max-steps", "800", "--max-tokens", "2048", "--warmup-steps", "80",
                   "--save-every", "50", "--valid-every", "100"),
-        vocoder_args=("--config", "small", "--steps", "3000", "--batch-size", "4",
-                      "--segment-frames", "24", "--disc-width", "0.25", "--duration-predictor",
-                      "--checkpoint-every", "100"),
+        vocoder_args=("--config", "small", "--steps", "8000", "--disc-start", "6000",
+                      "--batch-size", "8", "--segment-frames", "32", "--disc-width", "0.25",
+                      "--duration-predictor", "--checkpoint-every", "200"),
     ),
     "full": Preset(
-        sentences=6500, heldout_sentences=300, k=100, kmeans_frames=300_000,
+        sentences=6500, heldout_sentences=300, ks=(50, 100, 200, 500), kmeans_frames=300_000,
+        hubert_steps=20000, hubert_layers=(4, 5, 6), hubert_k=100, vocoder_sentences=6500,
         ulm_args=("--layers", "6", "--dim", "384", "--heads", "6", "--ffn-dim", "1536",
                   "--max-steps", "6000", "--max-tokens", "8192", "--warmup-steps", "400"),
-        vocoder_args=("--config", "small", "--steps", "20000", "--batch-size", "16",
-                      "--segment-frames", "32", "--duration-predictor", "--checkpoint-every", "500"),
+        vocoder_args=("--config", "small", "--steps", "100000", "--disc-start", "20000",
+                      "--batch-size", "16", "--segment-frames", "32", "--disc-width", "1.0",
+                      "--duration-predictor", "--checkpoint-every", "1000"),
     ),
 }
-
-# MFCC at 50 Hz (hop 320 = HuBERT's frame rate), per-utterance mean/variance normalisation.
-MFCC = dict(kind="mfcc", hop_length=320, n_fft=400, cmvn=True)
 
 
 def textless(*args: str):
@@ -76,6 +86,9 @@ def stage_corpus(work: Path, p: Preset, seed: int):
     if not (work / "heldout" / "manifest.tsv").is_file():
         textless("data", "synth", "--generate", p.heldout_sentences, "--voices", "heldout",
                  "--out", work / "heldout", "--seed", seed + 1000)
+    if not (work / "vocoder_voice" / "manifest.tsv").is_file():
+        textless("data", "synth", "--generate", p.vocoder_sentences, "--voices", VOCODER_VOICE,
+                 "--out", work / "vocoder_voice", "--seed", seed + 2000)
 
 
 def corpus_paths(corpus: Path) -> list[Path]:
@@ -85,29 +98,17 @@ def corpus_paths(corpus: Path) -> list[Path]:
     return [root / rel for rel, _ in entries]
 
 
-def stage_encoder_and_kmeans(work: Path, p: Preset, seed: int):
-    """MFCC encoder + k-means K on a reservoir sample of training frames."""
-    import torch
+def stage_encoder(work: Path, p: Preset, seed: int):
+    """MFCC k-means K vs. a HuBERT pre-trained here, chosen by held-out ABX (encoder_choice.py)."""
+    from encoder_choice import choose_encoder
 
-    from textless.encoders.spectral import SpectralConfig, SpectralEncoder
-    from textless.quantizers.kmeans import train_kmeans_on_corpus
-
-    out = work / "components"
-    if (out / "quantizer.safetensors").is_file():
-        return
-    out.mkdir(parents=True, exist_ok=True)
-    torch.manual_seed(seed)
-    encoder = SpectralEncoder(SpectralConfig(**MFCC)).eval()
-    encoder.save(out / "encoder.safetensors")
-    km = train_kmeans_on_corpus(
-        encoder, corpus_paths(work / "train"), p.k, layer=None, max_frames=p.kmeans_frames,
-        seed=seed, encoder_name="mfcc-50hz-cmvn",
-    )
-    km.save(out / "quantizer.safetensors")
+    choose_encoder(work, ks=p.ks, kmeans_frames=p.kmeans_frames, hubert_steps=p.hubert_steps,
+                   hubert_layers=p.hubert_layers, hubert_k=p.hubert_k, seed=seed,
+                   run_textless=textless)
 
 
 def stage_encode(work: Path):
-    """Frame-level units of the training corpus (the vocoder's targets; the ULM dedups them)."""
+    """Frame-level units of the training corpus (the ULM dedups them) and of the vocoder's voice."""
     import torch
 
     from textless.audio import load_audio
@@ -116,17 +117,19 @@ def stage_encode(work: Path):
     from textless.progress import progress
     from textless.units import write_units
 
-    target = work / "units" / "train.jsonl"
-    if target.is_file():
-        return
     comp = work / "components"
+    layer = json.loads((comp / "selection.json").read_text())["layer"]
     pipe = Pipeline(load_component(comp / "encoder.safetensors"),
-                    load_component(comp / "quantizer.safetensors"), name="default")
-    utts = []
-    for path in progress(corpus_paths(work / "train"), desc="encode", unit="file"):
-        wav, _ = load_audio(path, pipe.sample_rate, min_samples=pipe.encoder.receptive_field)
-        utts.append(pipe.encode(torch.from_numpy(wav), deduplicate=False, id=path.stem))
-    write_units(target, utts)
+                    load_component(comp / "quantizer.safetensors"), name="default", layer=layer)
+    for corpus in ("train", "vocoder_voice"):
+        target = work / "units" / f"{corpus}.jsonl"
+        if target.is_file():
+            continue
+        utts = []
+        for path in progress(corpus_paths(work / corpus), desc=f"encode {corpus}", unit="file"):
+            wav, _ = load_audio(path, pipe.sample_rate, min_samples=pipe.encoder.receptive_field)
+            utts.append(pipe.encode(torch.from_numpy(wav), deduplicate=False, id=path.stem))
+        write_units(target, utts)
 
 
 def stage_ulm(work: Path, p: Preset, seed: int, device: str):
@@ -135,16 +138,9 @@ def stage_ulm(work: Path, p: Preset, seed: int, device: str):
 
 
 def stage_vocoder(work: Path, p: Preset, seed: int):
-    from textless.data.manifest import read_table
-
-    speakers = read_table(work / "train" / "speakers.tsv")
-    audio_list = work / "units" / "train_audio.tsv"
-    audio_list.write_text("".join(
-        f"{path}\t{speakers.get(path.stem, '')}\n" for path in corpus_paths(work / "train")
-    ))
-    textless("train", "vocoder", "--audio", audio_list,
-             "--units", work / "units" / "train.jsonl", "--out", work / "vocoder",
-             "--seed", seed, *p.vocoder_args)
+    voice = work / "vocoder_voice"
+    textless("train", "vocoder", "--audio", voice / "wav", "--units", work / "units" / "vocoder_voice.jsonl",
+             "--out", work / "vocoder", "--seed", seed, *p.vocoder_args)
 
 
 def stage_bundle(work: Path, bundle: Path, preset: str):
@@ -167,12 +163,13 @@ def stage_bundle(work: Path, bundle: Path, preset: str):
         shutil.copyfile(src, bundle / f"{role}.safetensors")
     quantizer = load_component(bundle / "quantizer.safetensors")
     encoder = load_component(bundle / "encoder.safetensors")
-    save_pipeline_dir(bundle, name="default", layer=None,
+    selection = json.loads((comp / "selection.json").read_text())
+    save_pipeline_dir(bundle, name="default", layer=selection["layer"],
                       files={role: f"{role}.safetensors" for role in files})
     spec = json.loads((bundle / "pipeline.json").read_text())
     spec.update(
-        description=f"default textless bundle (recipes/default.py --preset {preset}): MFCC 50 Hz "
-                    f"+ k-means {quantizer.vocab_size} + unit LM + unit HiFi-GAN",
+        description=f"default textless bundle (recipes/default.py --preset {preset}): "
+                    f"{selection['chosen']} units + unit LM + unit HiFi-GAN ({VOCODER_VOICE} voice)",
         sample_rate=encoder.sample_rate, frame_rate=encoder.frame_rate,
         vocab_size=quantizer.vocab_size, license="MIT",
     )
@@ -181,7 +178,7 @@ def stage_bundle(work: Path, bundle: Path, preset: str):
     log.info("bundle written to %s (%.1f MB)", bundle, size / 1e6)
 
 
-STAGES = ("corpus", "kmeans", "encode", "ulm", "vocoder", "bundle")
+STAGES = ("corpus", "encoder", "encode", "ulm", "vocoder", "bundle")
 
 
 def main(argv=None):
@@ -202,7 +199,7 @@ def main(argv=None):
         ap.error(f"unknown stages {sorted(unknown)}")
     run = {
         "corpus": lambda: stage_corpus(work, p, args.seed),
-        "kmeans": lambda: stage_encoder_and_kmeans(work, p, args.seed),
+        "encoder": lambda: stage_encoder(work, p, args.seed),
         "encode": lambda: stage_encode(work),
         "ulm": lambda: stage_ulm(work, p, args.seed, args.device),
         "vocoder": lambda: stage_vocoder(work, p, args.seed),

@@ -108,6 +108,14 @@ def main(argv=None):
     acc_ref, acc_syn = 1 - wer["wer_reference"], 1 - wer["wer_resynthesis"]
     results["word_accuracy_ratio"] = acc_syn / acc_ref if acc_ref > 0 else None
 
+    # sWUGGY / sBLIMP-like pairs spoken by held-out voices, scored by the pipeline's unit LM
+    zr = args.work / "zr"
+    for task, size in (("lexical", ("--max-words", "300")), ("syntactic", ())):
+        if not (zr / task).is_dir():
+            textless("data", task, "--out", zr, *size)
+        textless("eval", task, zr, "--model", args.model, "--out", out / "zr", "--json", out / f"{task}.json")
+        results[task] = json.loads((out / f"{task}.json").read_text())
+
     # Continuations, transcribed
     from textless.eval.asr import PocketSphinx
 

@@ -43,6 +43,7 @@ def render(work: Path, bundle: Path, notes: str) -> str:
         f"Synthetic English only: {len(train) - 1} sentences from textless's built-in grammar "
         f"(see docs/data.md), spoken by these voices: {', '.join(_names(voices))}. "
         "No natural speech, no other language, no noise or reverberation.",
+        *_vocoder_voice(work),
         "",
         "## Measured on held-out voices",
         "",
@@ -64,7 +65,10 @@ def render(work: Path, bundle: Path, notes: str) -> str:
     ]
     for key, label in (("lexical", "sWUGGY-like accuracy"), ("syntactic", "sBLIMP-like accuracy")):
         if key in r:
-            lines.append(f"| {label} | {_pct(r[key])} |")
+            lines.append(f"| {label} ({r[key]['pairs']} pairs; chance 50 %) | {_pct(r[key]['all'])} |")
+    lines += _targets(r)
+    lines += _selection(work)
+    lines += _vocoder_curve(work / "vocoder" / "log.jsonl")
     lines += ["", "Training: "
               + (f"unit LM last train loss {ulm_last['loss']:.3f} at step {ulm_last['step']}" if ulm_last else "unit LM log missing")
               + (f", best validation loss {ulm_valid['valid_loss']:.3f}" if ulm_valid else "")
@@ -74,6 +78,60 @@ def render(work: Path, bundle: Path, notes: str) -> str:
     lines += [f"- `{c['prompt']}`: \"{c['asr']}\"" for c in r.get("continuations", [])]
     lines += ["", "## Limitations", "", notes.strip(), ""]
     return "\n".join(lines)
+
+
+def _vocoder_voice(work: Path) -> list[str]:
+    path = work / "vocoder_voice" / "voices.json"
+    if not path.is_file():
+        return []
+    v = json.loads(path.read_text())
+    return [f"The vocoder learned one voice ({', '.join(_names(v))}, {v['utterances']} utterances, "
+            f"{v['hours']:.2f} h) and speaks every input in it, whoever the speaker was."]
+
+
+def _targets(r: dict) -> list[str]:
+    """Issue 8's quality targets next to what this bundle reached."""
+    ratio, units, mfcc = r.get("word_accuracy_ratio"), r["abx_units"], r["abx_mfcc"]
+    rows = [
+        ("word accuracy ratio >= 0.80", "n/a" if ratio is None else f"{ratio:.2f}",
+         ratio is not None and ratio >= 0.8),
+        ("ABX within: units < MFCC", f"{_pct(units['within'])} vs {_pct(mfcc['within'])}",
+         units["within"] < mfcc["within"]),
+        ("ABX across: units <= MFCC / 2", f"{_pct(units['across'])} vs {_pct(mfcc['across'] / 2)}",
+         units["across"] <= mfcc["across"] / 2),
+    ]
+    return ["", "### Quality targets", "", "| target | reached | met |", "|---|---|---|"] + [
+        f"| {t} | {v} | {'yes' if ok else '**no**'} |" for t, v, ok in rows]
+
+
+def _selection(work: Path) -> list[str]:
+    """The encoder / K comparison of the recipe's ``encoder`` stage, when it ran."""
+    path = work / "components" / "selection.json"
+    if not path.is_file():
+        return []
+    sel = json.loads(path.read_text())
+    lines = ["", "### Encoder and K, chosen by held-out ABX", "",
+             f"Rule: {sel['rule']}. Chosen: **{sel['chosen']}**. HuBERT iteration 1 was pre-trained "
+             f"for {sel['hubert_steps']} steps.", "",
+             "| candidate | ABX within | ABX across | bitrate (log2 V) | bitrate (entropy) |",
+             "|---|---|---|---|---|"]
+    lines += [f"| {c['name']} | {_pct(c['abx_within'])} | {_pct(c['abx_across'])} | "
+              f"{c['bitrate_vocab']:.0f} | {c['bitrate_entropy']:.0f} |" for c in sel["candidates"]]
+    return lines
+
+
+def _vocoder_curve(log_path: Path) -> list[str]:
+    """Validation mel-L1 of the vocoder against training steps (from its log.jsonl)."""
+    if not log_path.is_file():
+        return []
+    rows = [json.loads(line) for line in log_path.read_text().splitlines() if line.strip()]
+    rows = [r for r in rows if "valid_mel_l1" in r]
+    every = max(1, len(rows) // 12)
+    picked = rows[::every] + ([rows[-1]] if rows and rows[-1] is not rows[::every][-1] else [])
+    return ["", "### Vocoder training curve", "",
+            "Validation mel-L1 (log-mel, lower is better); adversarial losses are 0 during the "
+            "mel-only warm-up.", "", "| step | valid mel-L1 | adversarial |", "|---|---|---|"] + [
+        f"| {r['step']} | {r['valid_mel_l1']:.3f} | {'yes' if r.get('loss_d') else 'no'} |" for r in picked]
 
 
 def _names(voices) -> list[str]:

@@ -131,7 +131,7 @@ def test_train_kmeans_cli(tiny_model, corpus, tmp_path):
 
 
 @pytest.mark.parametrize("argv, message", [
-    (["encode", "--out", "x.jsonl", "a.wav"], "give --model"),
+    (["encode", "--checkpoint", "x.pt", "--layer", "1", "--out", "x.jsonl", "a.wav"], "give --model"),
     (["encode", "--checkpoint", "nope.pt", "--kmeans", "k", "--out", "x.jsonl", "a.wav"], "no such"),
     (["encode", "--model", "no-such-bundle", "--out", "x.jsonl", "a.wav"], "no-such-bundle"),
 ])
@@ -139,6 +139,18 @@ def test_user_errors_are_one_line(argv, message, capsys):
     assert main(argv) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("textless: error:") and message in err and "\n" not in err
+
+
+def test_encode_without_flags_uses_the_bundled_default(tmp_path):
+    import numpy as np
+
+    from textless.audio import write_audio
+    from textless.units import read_units
+
+    write_audio(tmp_path / "a.wav", np.random.default_rng(0).normal(0, 0.1, 16000).astype("float32"), 16000)
+    assert main(["encode", "--out", str(tmp_path / "o.jsonl"), str(tmp_path / "a.wav")]) == 0
+    (utt,) = read_units(tmp_path / "o.jsonl")
+    assert utt.model == "default" and utt.frame_rate == 50 and len(utt.units) > 0
 
 
 def test_layer_must_match_kmeans(tiny_model, corpus, tmp_path, capsys):

@@ -103,6 +103,22 @@ def test_tiny_training_writes_usable_files_and_resumes_exactly(corpus, tmp_path)
     assert rate == 16000 and sample.shape == (12 * 320,)  # the held-out u0 has 12 frames
 
 
+def test_mel_only_warm_up_leaves_the_discriminators_alone(corpus, tmp_path):
+    args = dict(units=corpus / "units.jsonl", generator=str(corpus / "tiny.json"), show_progress=False)
+    cfg = TrainConfig(steps=2, disc_start=2, **CFG)
+    train_vocoder(corpus / "list.tsv", tmp_path / "w", cfg, **args)
+    warm = _state(tmp_path / "w" / "state.pt")
+    records = [json.loads(line) for line in (tmp_path / "w" / "log.jsonl").read_text().splitlines()]
+    assert [(r["loss_d"], r["loss_adv"], r["loss_fm"]) for r in records] == [(0.0, 0.0, 0.0)] * 2
+    assert all(r["loss_mel"] > 0 for r in records)
+    assert warm["optim_d"]["state"] == {}  # the discriminators never stepped
+    # from step disc_start on, training is adversarial
+    train_vocoder(corpus / "list.tsv", tmp_path / "w", TrainConfig(**{**cfg.__dict__, "steps": 3}), **args)
+    last = json.loads((tmp_path / "w" / "log.jsonl").read_text().splitlines()[-1])
+    assert last["step"] == 3 and last["loss_d"] > 0 and last["loss_adv"] > 0
+    assert _state(tmp_path / "w" / "state.pt")["optim_d"]["state"] != {}
+
+
 def test_batches_are_a_function_of_step_and_split_over_ranks(corpus):
 
 

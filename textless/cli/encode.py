@@ -48,7 +48,8 @@ def register(commands, groups):
         "inputs are sharded over processes and rank 0 writes OUT.",
     )
     _add_inputs(p)
-    p.add_argument("--model", help="pipeline bundle name or pipeline folder")
+    p.add_argument("--model", help="pipeline bundle name or pipeline folder (default: the bundled "
+                   "'default' unless --checkpoint/--spectral is given)")
     _add_encoder(p)
     p.add_argument("--kmeans", help="k-means: official km.bin or textless .safetensors (with --checkpoint)")
     p.add_argument("--no-dedup", action="store_true", help="one unit per frame (no durations)")
@@ -124,10 +125,10 @@ def _check_layer(encoder, layer):
 def _pipeline(args):
     from ..pipeline import Pipeline, load_pipeline
 
-    if args.model:
+    if args.model or not (args.checkpoint or args.spectral or args.kmeans):
         if args.checkpoint or args.spectral or args.kmeans:
             raise TextlessError("--model excludes --checkpoint/--spectral/--kmeans")
-        return load_pipeline(args.model, _device(args.device))
+        return load_pipeline(args.model or "default", _device(args.device))
     if not args.kmeans:
         raise TextlessError("give --model, or --checkpoint (or --spectral) with --layer and --kmeans")
     encoder, device = _load_encoder(args)

@@ -19,7 +19,8 @@ def register(commands, groups):
         "written as wav files too; units are always written to OUT/continuations.jsonl.",
     )
     p.add_argument("audio", nargs="*", help="prompt audio files")
-    p.add_argument("--model", help="pipeline bundle name or folder (encoder, quantizer, [ulm], [vocoder])")
+    p.add_argument("--model", help="pipeline bundle name or folder (encoder, quantizer, [ulm], [vocoder]); "
+                   "default: the bundled 'default', unless --units and --ulm are given")
     p.add_argument("--units", help="prompt unit file (.jsonl or fairseq id|units)")
     p.add_argument("--ulm", help="unit LM: .safetensors, a GSLM folder (checkpoint_best.pt + dict.txt) or its .tgz")
     p.add_argument("--out", required=True, help="output folder")
@@ -114,12 +115,10 @@ def cmd_continue(args):
     if bool(args.audio) == bool(args.units):
         raise TextlessError("give prompt audio files or --units FILE (one of them)")
     pipeline = None
-    if args.model:
+    if args.model or args.audio or not args.ulm:
         from ..pipeline import load_pipeline
 
-        pipeline = load_pipeline(args.model, args.device)
-    elif args.audio:
-        raise TextlessError("audio prompts need --model (the pipeline that encodes them)")
+        pipeline = load_pipeline(args.model or "default", args.device)
     if args.ulm:
         ulm = load_ulm(args.ulm, args.device)
     elif pipeline is not None and pipeline.ulm is not None:

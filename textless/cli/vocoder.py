@@ -18,7 +18,8 @@ def register(commands, groups):
                     "checkpoint with --vocoder-config) or with the vocoder of --model.",
     )
     p.add_argument("audio", nargs="*", help="audio files to resynthesize (with --model)")
-    p.add_argument("--model", help="pipeline bundle name or pipeline folder")
+    p.add_argument("--model", help="pipeline bundle name or pipeline folder (default: the bundled "
+                   "'default', unless --vocoder is given)")
     p.add_argument("--vocoder", help="vocoder bundle name, .safetensors file, or official checkpoint")
     p.add_argument("--vocoder-config", help="config.json of an official vocoder checkpoint")
     p.add_argument("--speakers-file", help="speakers.txt of an official vocoder (names of speaker ids)")
@@ -52,6 +53,8 @@ def register(commands, groups):
     t.add_argument("--duration-predictor", action="store_true", help="train a duration predictor for deduplicated units")
     t.add_argument("--disc-width", type=float, default=0.125,
                    help="discriminator channel multiplier (1 = HiFi-GAN; the default 0.125 suits CPUs)")
+    t.add_argument("--disc-start", type=int, default=0,
+                   help="train on mel-L1 alone (no discriminators, ~2x faster steps) before this step")
     t.add_argument("--seed", type=int, default=0)
     t.set_defaults(func=train)
 
@@ -82,14 +85,14 @@ def resynth(args):
             raise TextlessError("give either AUDIO files or --units, not both")
         if not args.out:
             raise TextlessError("--units needs --out DIR (one <id>.wav per utterance)")
-        if bool(args.vocoder) == bool(args.model):
-            raise TextlessError("--units needs exactly one of --vocoder or --model")
+        if args.vocoder and args.model:
+            raise TextlessError("--units takes --vocoder or --model, not both")
         if args.vocoder:
             vocoder = _load_vocoder(args)
         else:
             from ..pipeline import load_pipeline
 
-            vocoder = load_pipeline(args.model, args.device).vocoder
+            vocoder = load_pipeline(args.model or "default", args.device).vocoder
             if vocoder is None:
                 raise TextlessError(f"{args.model} has no vocoder")
         paths = vocode_units(vocoder, args.units, args.out, speaker=args.speaker, style=args.style)
@@ -97,8 +100,6 @@ def resynth(args):
         return 0
     if not args.audio:
         raise TextlessError("nothing to resynthesize: give AUDIO files (with --model) or --units FILE")
-    if not args.model:
-        raise TextlessError("resynthesis from audio needs --model (a pipeline with a vocoder)")
     if args.vocoder or args.vocoder_config:
         raise TextlessError("--vocoder applies to --units; from audio the vocoder of --model is used")
     if len(args.audio) == 1 and args.output:
@@ -109,7 +110,7 @@ def resynth(args):
         raise TextlessError("give -o OUT.wav for one file, or --out DIR")
     from ..pipeline import load_pipeline
 
-    pipeline = load_pipeline(args.model, args.device)
+    pipeline = load_pipeline(args.model or "default", args.device)
     for audio, out in zip(args.audio, outputs):
         wav = resynthesize_file(pipeline, audio, speaker=args.speaker, style=args.style)
         write_audio(out, wav, pipeline.vocoder.sample_rate)
@@ -125,7 +126,7 @@ def train(args):
         steps=args.steps, batch_size=args.batch_size, segment_frames=args.segment_frames, lr=args.lr,
         checkpoint_every=args.checkpoint_every, valid_utterances=args.valid, f0=args.f0,
         speakers=args.speakers, duration_predictor=args.duration_predictor, disc_width=args.disc_width,
-        seed=args.seed,
+        disc_start=args.disc_start, seed=args.seed,
     )
     train_vocoder(args.audio, args.out, cfg, units=args.units, model=args.model, generator=args.config)
     return 0

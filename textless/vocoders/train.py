@@ -47,7 +47,9 @@ class TrainConfig:
     frames. Learning rate ``lr * lr_decay ** (step / 1000)``; Adam ``betas``. Losses: LSGAN +
     feature matching + ``mel_weight`` * mel-L1 (+ ``dur_weight`` * duration MSE on log(d + 1)).
     ``disc_width`` scales the discriminators' channels: at 1.0 (HiFi-GAN) they cost ~30x the
-    ``small`` generator per step, at the default 0.125 about as much (a CPU budget; use 1.0 on a GPU)."""
+    ``small`` generator per step, at the default 0.125 about as much (a CPU budget; use 1.0 on a GPU).
+    Before step ``disc_start`` the generator learns from mel-L1 (+ duration) alone and the
+    discriminators are not run: a cheap warm-up that makes the units audible early on a CPU."""
 
     steps: int = 10000
     batch_size: int = 8
@@ -64,6 +66,7 @@ class TrainConfig:
     disc_width: float = 0.125
     mel_weight: float = 45.0
     dur_weight: float = 1.0
+    disc_start: int = 0
     seed: int = 0
 
 
@@ -254,20 +257,24 @@ def train_vocoder(audio, out_dir, cfg: TrainConfig = TrainConfig(), *, units=Non
         fake, log_dur = G_step(b["code"], b["f0"], b["speaker"], dedup_units)
         fake = fake.unsqueeze(1)
 
-        opt_d.zero_grad(set_to_none=True)
-        real_scores, _ = D_run(real)
-        fake_scores, _ = D_run(fake.detach())
-        loss_d = discriminator_loss(real_scores, fake_scores)
-        loss_d.backward()
-        opt_d.step()
+        adversarial = step >= cfg.disc_start
+        loss_d = loss_adv = loss_fm = torch.zeros(())
+        if adversarial:
+            opt_d.zero_grad(set_to_none=True)
+            real_scores, _ = D_run(real)
+            fake_scores, _ = D_run(fake.detach())
+            loss_d = discriminator_loss(real_scores, fake_scores)
+            loss_d.backward()
+            opt_d.step()
 
         opt_g.zero_grad(set_to_none=True)
-        with torch.no_grad():  # real feature maps are targets only
-            _, real_fmaps = D_run(real)
-        fake_scores, fake_fmaps = D_run(fake)
         loss_mel = F.l1_loss(logmel(fake), logmel(real))
-        loss_adv = generator_loss(fake_scores)
-        loss_fm = feature_loss(real_fmaps, fake_fmaps)
+        if adversarial:
+            with torch.no_grad():  # real feature maps are targets only
+                _, real_fmaps = D_run(real)
+            fake_scores, fake_fmaps = D_run(fake)
+            loss_adv = generator_loss(fake_scores)
+            loss_fm = feature_loss(real_fmaps, fake_fmaps)
         loss_g = loss_adv + loss_fm + cfg.mel_weight * loss_mel
         loss_dur = torch.zeros(())
         if log_dur is not None:

@@ -1,0 +1,145 @@
+"""Choose the default's encoder and K by ABX on held-out voices (a stage of ``recipes/default.py``).
+
+Candidates, all quantized with k-means trained on the training corpus:
+
+* MFCC (50 Hz, per-utterance CMVN) + k-means K, for each K of the preset;
+* a small HuBERT pre-trained here on the training corpus by masked prediction of MFCC k-means
+  labels (HuBERT's first iteration), features of a few layers + k-means K.
+
+Each candidate's one-hot units are scored with triphone ABX (within and across speaker) on a
+pocketsphinx alignment of the held-out corpus; the bitrate of its deduplicated held-out units is
+reported beside it. The winner has the lowest mean of within and across error; among candidates
+within ``tolerance`` (absolute) of it, the lowest bitrate wins. The table goes to
+``WORK/components/selection.json`` and the winner's encoder and quantizer to
+``WORK/components/{encoder,quantizer}.safetensors``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+from pathlib import Path
+
+log = logging.getLogger("recipe")
+
+# MFCC at 50 Hz (hop 320 = HuBERT's frame rate), per-utterance mean/variance normalisation.
+MFCC = dict(kind="mfcc", hop_length=320, n_fft=400, cmvn=True)
+
+
+def heldout_item(work: Path, run_textless) -> Path:
+    """Phone-level ``.item`` file of the held-out corpus (pocketsphinx alignment), made once."""
+    item = work / "eval" / "heldout.item"
+    if not item.is_file():
+        heldout = work / "heldout"
+        run_textless("data", "align", "--manifest", heldout / "manifest.tsv",
+                     "--transcripts", heldout / "transcripts.tsv", "--out", item.parent,
+                     "--item-name", item.stem)
+    return item
+
+
+def score_candidate(encoder, quantizer, layer, heldout_wavs: Path, item: Path) -> dict:
+    """ABX of one-hot units on the held-out corpus + bitrate of its deduplicated units."""
+    import torch
+
+    from textless.eval.abx import AbxConfig, abx
+    from textless.eval.features import pipeline_features
+    from textless.eval.item import read_item_file
+    from textless.pipeline import Pipeline
+    from textless.units import Units, bitrate
+
+    pipe = Pipeline(encoder, quantizer, name="candidate", layer=layer)
+    onehot = pipeline_features(pipe, heldout_wavs, kind="units")  # stem -> [frames, K]
+    result = abx(onehot, read_item_file(item), AbxConfig(frame_shift_s=1 / pipe.frame_rate))
+    streams = [Units(torch.from_numpy(f.argmax(1)), None, pipe.frame_rate, quantizer.vocab_size).deduplicated()
+               for f in onehot.values()]
+    return {"abx_within": result.within, "abx_across": result.across,
+            "bitrate_vocab": bitrate(streams, "vocab"), "bitrate_entropy": bitrate(streams, "entropy")}
+
+
+def pretrain_hubert(work: Path, train_paths: list[Path], labels_quantizer, mfcc, steps: int,
+                    seed: int) -> Path:
+    """HuBERT iteration 1 on the training corpus; returns the exported encoder (resumable)."""
+    import torch
+
+    from textless.audio import load_audio
+    from textless.encoders.pretrain import PretrainConfig, PretrainData, Pretrainer
+    from textless.progress import progress
+
+    out = work / "hubert"
+    if (out / "encoder.safetensors").is_file():
+        return out / "encoder.safetensors"
+    wavs, labels = [], []
+    for path in progress(train_paths, desc="HuBERT labels", unit="file"):
+        wav, _ = load_audio(path, 16000)
+        with torch.inference_mode():
+            f, n = mfcc.features(torch.from_numpy(wav)[None])
+        wavs.append(wav)
+        labels.append(labels_quantizer.assign(f[0, : int(n[0])]))
+    cfg = PretrainConfig(num_classes=labels_quantizer.vocab_size, max_steps=steps,
+                         warmup_steps=max(1, steps // 10), seed=seed)
+    Pretrainer(cfg, PretrainData(wavs, labels, mfcc.hop_length), out).train()
+    return out / "encoder.safetensors"
+
+
+def choose_encoder(work: Path, *, ks, kmeans_frames: int, hubert_steps: int, hubert_layers,
+                   hubert_k: int, seed: int, run_textless, tolerance: float = 0.005) -> dict:
+    import torch
+
+    from textless.checkpoint import load_component
+    from textless.data.manifest import read_manifest
+    from textless.encoders.spectral import SpectralConfig, SpectralEncoder
+    from textless.quantizers.kmeans import train_kmeans_on_corpus
+
+    comp = work / "components"
+    if (comp / "selection.json").is_file():
+        return json.loads((comp / "selection.json").read_text())
+    cand_dir = comp / "candidates"
+    cand_dir.mkdir(parents=True, exist_ok=True)
+    root, entries = read_manifest(work / "train" / "manifest.tsv")
+    train_paths = [root / rel for rel, _ in entries]
+    item = heldout_item(work, run_textless)
+    heldout_wavs = work / "heldout" / "wav"
+    torch.manual_seed(seed)
+    mfcc = SpectralEncoder(SpectralConfig(**MFCC)).eval()
+    mfcc.save(cand_dir / "mfcc.safetensors")
+
+    def kmeans(name, encoder, layer, k, encoder_name):
+        path = cand_dir / f"{name}.km.safetensors"
+        if not path.is_file():
+            train_kmeans_on_corpus(encoder, train_paths, k, layer=layer, max_frames=kmeans_frames,
+                                   seed=seed, encoder_name=encoder_name).save(path)
+        return load_component(path)
+
+    rows = []
+    for k in ks:
+        q = kmeans(f"mfcc-k{k}", mfcc, None, k, "mfcc-50hz-cmvn")
+        rows.append({"name": f"mfcc-k{k}", "encoder": "mfcc.safetensors", "layer": None, "k": k,
+                     **score_candidate(mfcc, q, None, heldout_wavs, item)})
+        log.info("candidate %s", rows[-1])
+    if hubert_steps > 0:
+        labels_q = load_component(cand_dir / f"mfcc-k{hubert_k}.km.safetensors") \
+            if hubert_k in ks else kmeans(f"mfcc-k{hubert_k}", mfcc, None, hubert_k, "mfcc-50hz-cmvn")
+        hubert_path = pretrain_hubert(work, train_paths, labels_q, mfcc, hubert_steps, seed)
+        shutil.copyfile(hubert_path, cand_dir / "hubert.safetensors")
+        hubert = load_component(cand_dir / "hubert.safetensors").eval()
+        for layer in hubert_layers:
+            name = f"hubert-l{layer}-k{hubert_k}"
+            q = kmeans(name, hubert, layer, hubert_k, f"hubert-small-it1-l{layer}")
+            rows.append({"name": name, "encoder": "hubert.safetensors", "layer": layer, "k": hubert_k,
+                         **score_candidate(hubert, q, layer, heldout_wavs, item)})
+            log.info("candidate %s", rows[-1])
+
+    def error(r):
+        return (r["abx_within"] + r["abx_across"]) / 2
+
+    best = min(error(r) for r in rows)
+    chosen = min((r for r in rows if error(r) <= best + tolerance), key=lambda r: r["bitrate_vocab"])
+    shutil.copyfile(cand_dir / chosen["encoder"], comp / "encoder.safetensors")
+    shutil.copyfile(cand_dir / f"{chosen['name']}.km.safetensors", comp / "quantizer.safetensors")
+    selection = {"chosen": chosen["name"], "layer": chosen["layer"], "rule":
+                 f"lowest mean ABX error (within, across); bitrate breaks ties within {tolerance}",
+                 "hubert_steps": hubert_steps, "candidates": rows}
+    (comp / "selection.json").write_text(json.dumps(selection, indent=2) + "\n")
+    log.info("chose %s", chosen["name"])
+    return selection

@@ -1,0 +1,76 @@
+"""Intelligibility of resynthesis against vocoder training steps (the model card's curve).
+
+    .venv/bin/python recipes/vocoder_curve.py --model textless/assets/default --work work/default \\
+        --snapshots work/default/snapshots --utterances 40
+
+For every ``step_<N>.safetensors`` generator in ``--snapshots`` (copies of the trainer's
+``generator.safetensors`` taken during training), resynthesizes the first ``--utterances``
+held-out utterances with the ``--model`` pipeline's encoder and quantizer and that generator, and
+measures pocketsphinx WER against the originals. Writes ``WORK/eval/vocoder_curve.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--model", required=True, help="pipeline folder or name (encoder + quantizer)")
+    ap.add_argument("--work", type=Path, required=True, help="the recipe's working folder")
+    ap.add_argument("--snapshots", type=Path, required=True, help="folder of step_<N>.safetensors")
+    ap.add_argument("--utterances", type=int, default=40)
+    args = ap.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
+
+    from textless.audio import write_audio
+    from textless.checkpoint import load_component
+    from textless.data.manifest import read_manifest
+    from textless.pipeline import Pipeline, load_pipeline
+
+    heldout, out = args.work / "heldout", args.work / "eval" / "vocoder_curve"
+    base = load_pipeline(args.model)
+    root, entries = read_manifest(heldout / "manifest.tsv")
+    paths = {Path(rel).stem: root / rel for rel, _ in entries[: args.utterances]}
+    reference = out / "reference"
+    reference.mkdir(parents=True, exist_ok=True)
+    for stem, path in paths.items():
+        if not (reference / f"{stem}.wav").exists():
+            (reference / f"{stem}.wav").symlink_to(path.resolve())
+    units = {stem: base.encode_file(path) for stem, path in paths.items()}
+
+    snapshots = sorted(args.snapshots.glob("step_*.safetensors"),
+                       key=lambda p: int(re.findall(r"\d+", p.stem)[0]))
+    curve = []
+    for snap in snapshots:
+        step = int(re.findall(r"\d+", snap.stem)[0])
+        pipe = Pipeline(base.encoder, base.quantizer, vocoder=load_component(snap).eval(),
+                        layer=base.layer, name=base.name)
+        syn = out / f"step_{step}"
+        for stem, u in units.items():
+            if not (syn / f"{stem}.wav").is_file():
+                write_audio(syn / f"{stem}.wav", pipe.resynthesize(u), pipe.vocoder.sample_rate)
+        result = syn / "wer.json"
+        if not result.is_file():
+            subprocess.run([sys.executable, "-m", "textless", "eval", "wer", str(reference), str(syn),
+                            "--transcripts", str(heldout / "transcripts.tsv"), "--no-phones",
+                            "--out", str(result)], check=True)
+        wer = json.loads(result.read_text())
+        acc_ref, acc_syn = 1 - wer["wer_reference"], 1 - wer["wer_resynthesis"]
+        curve.append({"step": step, "wer_reference": wer["wer_reference"],
+                      "wer_resynthesis": wer["wer_resynthesis"],
+                      "word_accuracy_ratio": acc_syn / acc_ref if acc_ref > 0 else None})
+        logging.info("%s", curve[-1])
+    (args.work / "eval" / "vocoder_curve.json").write_text(
+        json.dumps({"utterances": len(paths), "curve": curve}, indent=2) + "\n")
+    print(json.dumps(curve, indent=2))
+
+
+if __name__ == "__main__":
+    main()

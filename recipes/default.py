@@ -51,7 +51,7 @@ VOCODER_VOICE = "flite:rms"
 PRESETS = {
     "quick": Preset(
         sentences=1500, heldout_sentences=120, ks=(50, 100, 200), kmeans_frames=150_000,
-        hubert_steps=1500, hubert_layers=(4, 6), hubert_k=100, vocoder_sentences=2500,
+        hubert_steps=800, hubert_layers=(4, 6), hubert_k=100, vocoder_sentences=2500,
         ulm_args=("--layers", "2", "--dim", "128", "--heads", "2", "--ffn-dim", "512",
                   "--max-steps", "800", "--max-tokens", "2048", "--warmup-steps", "80",
                   "--save-every", "50", "--valid-every", "100"),

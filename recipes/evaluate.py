@@ -7,7 +7,8 @@ corpus never uses). Writes ``WORK/eval/results.json`` and prints a Markdown tabl
 
 * ABX (triphone, within and across speaker, angular DTW, fixed slicing) of the pipeline's
   one-hot units and of 39-dim MFCC at 100 Hz, on the same pocketsphinx-aligned ``.item`` file;
-* pocketsphinx WER of the held-out originals and of their resynthesis (and word accuracy ratio);
+* pocketsphinx WER of the held-out originals and of their resynthesis (and word accuracy ratio),
+  with its bundled LM and with a bigram LM of the training transcripts;
 * bitrate of the held-out units in both conventions;
 * sWUGGY/sBLIMP-like accuracy with held-out voices;
 * ASR transcripts of a few continuations.
@@ -101,12 +102,20 @@ def main(argv=None):
         link = reference_dir / f"{stem}.wav"
         if not link.exists():
             link.symlink_to(path.resolve())
-    textless("eval", "wer", reference_dir, resynth_dir, "--transcripts", heldout / "transcripts.tsv",
-             "--out", out / "wer.json")
-    wer = json.loads((out / "wer.json").read_text())
-    results["wer"] = {k: wer[k] for k in wer if not k.startswith("by_")}
-    acc_ref, acc_syn = 1 - wer["wer_reference"], 1 - wer["wer_resynthesis"]
-    results["word_accuracy_ratio"] = acc_syn / acc_ref if acc_ref > 0 else None
+    # pocketsphinx with its bundled news LM, and with a bigram LM of the training transcripts
+    # (in-domain: the grammar's odd sentences are unlikely under news text)
+    from textless.data.align import write_bigram_lm
+    from textless.data.manifest import read_table
+
+    lm = write_bigram_lm(list(read_table(args.work / "train" / "transcripts.tsv").values()),
+                         out / "train_bigram.arpa")
+    for key, extra in (("", ()), ("_in_domain_lm", ("--lm", lm))):
+        textless("eval", "wer", reference_dir, resynth_dir, "--transcripts", heldout / "transcripts.tsv",
+                 "--out", out / f"wer{key}.json", *extra)
+        wer = json.loads((out / f"wer{key}.json").read_text())
+        results[f"wer{key}"] = {k: wer[k] for k in wer if not k.startswith("by_")}
+        acc_ref, acc_syn = 1 - wer["wer_reference"], 1 - wer["wer_resynthesis"]
+        results[f"word_accuracy_ratio{key}"] = acc_syn / acc_ref if acc_ref > 0 else None
 
     # sWUGGY / sBLIMP-like pairs spoken by held-out voices, scored by the pipeline's unit LM
     zr = args.work / "zr"

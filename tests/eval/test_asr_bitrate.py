@@ -123,3 +123,24 @@ def test_wav2vec2_adapter_plumbing(tmp_path):
     expected = asr.normalize_text(re.sub(r"<[^>]*>", " ", tok.batch_decode(ids)[0]))
     assert text == expected and text
     assert set(text) <= set("abcdefghijklmnopqrstuvwxyz' ")
+
+
+def test_pocketsphinx_with_an_in_domain_lm(tmp_path):
+    from textless.audio import load_audio
+    from textless.data.align import write_bigram_lm
+    from textless.data.text import generate_sentences
+    from textless.data.voices import parse_voice, synthesize
+    from textless.errors import TextlessError
+
+    lm = write_bigram_lm(generate_sentences(3000, seed=0), tmp_path / "lm.arpa")
+    backend = asr.get_backend("pocketsphinx", lm=str(lm))
+    refs, hyps = [], []
+    for i, s in enumerate(generate_sentences(2, seed=99)):
+        synthesize(parse_voice("flite:rms"), tmp_path / f"{i}.wav", s)
+        refs.append(s.split())
+        hyps.append(backend.transcribe(load_audio(tmp_path / f"{i}.wav")[0]).split())
+    assert asr.error_rate(refs, hyps) < 0.2
+    with pytest.raises(TextlessError, match="no such language model"):
+        asr.PocketSphinx(tmp_path / "missing.arpa")
+    with pytest.raises(TextlessError, match="pocketsphinx only"):
+        asr.get_backend("whisper", str(tmp_path), lm=str(lm))

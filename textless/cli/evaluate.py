@@ -68,6 +68,8 @@ def register(commands, groups):
     p.add_argument("--transcripts", help="id<TAB>text file (default: ASR of the reference audio)")
     p.add_argument("--asr", choices=("pocketsphinx", "whisper", "wav2vec2"), default="pocketsphinx")
     p.add_argument("--asr-model", help="local checkpoint folder for whisper / wav2vec2")
+    p.add_argument("--lm", help="ARPA language model for pocketsphinx (default: its bundled "
+                   "news-text LM); `textless.data.align.write_bigram_lm` makes an in-domain one")
     p.add_argument("--no-phones", action="store_true", help="skip PER")
     p.add_argument("--device", default="cpu")
     p.add_argument("--out", help="RESULT.json")
@@ -180,7 +182,7 @@ def run_wer(args):
 
     transcripts = asr.read_transcripts(args.transcripts) if args.transcripts else None
     utts = asr.pair_folders(args.reference_dir, args.resynth_dir, transcripts)
-    backend = asr.get_backend(args.asr, args.asr_model, args.device)
+    backend = asr.get_backend(args.asr, args.asr_model, args.device, args.lm)
     result = asr.intelligibility(utts, backend, phones=not args.no_phones)
     if args.out:
         _write_json(args.out, result)

@@ -63,15 +63,20 @@ def _pcm(wav: np.ndarray) -> bytes:
 
 
 class PocketSphinx:
-    """pocketsphinx en-us (16 kHz) with its bundled model: words and phone decoding."""
+    """pocketsphinx en-us (16 kHz) with its bundled model: words and phone decoding.
+
+    ``lm``: an ARPA language model to decode words with instead of the bundled news-text LM
+    (e.g. an in-domain one from :func:`textless.data.align.write_bigram_lm`)."""
 
     sample_rate = 16000
 
-    def __init__(self):
+    def __init__(self, lm: str | os.PathLike | None = None):
         from pocketsphinx import Decoder, get_model_path
 
         self._model = Path(get_model_path()) / "en-us"
-        self._words = Decoder(loglevel="FATAL")
+        if lm is not None and not Path(lm).is_file():
+            raise TextlessError(f"{lm}: no such language model file")
+        self._words = Decoder(loglevel="FATAL", **({"lm": str(lm)} if lm is not None else {}))
         self._phones = None
         self._Decoder = Decoder
 
@@ -170,10 +175,14 @@ class Wav2Vec2CTC:
         return normalize_text(re.sub(r"<[^>]*>", " ", self.processor.batch_decode(ids)[0]))
 
 
-def get_backend(name: str = "pocketsphinx", model_dir: str | None = None, device: str = "cpu"):
-    """Build an ASR backend by name (``pocketsphinx``, ``whisper``, ``wav2vec2``)."""
+def get_backend(name: str = "pocketsphinx", model_dir: str | None = None, device: str = "cpu",
+                lm: str | None = None):
+    """Build an ASR backend by name (``pocketsphinx``, ``whisper``, ``wav2vec2``); ``lm``: an
+    ARPA LM for pocketsphinx."""
+    if lm is not None and name != "pocketsphinx":
+        raise TextlessError("--lm applies to --asr pocketsphinx only")
     if name == "pocketsphinx":
-        return PocketSphinx()
+        return PocketSphinx(lm)
     if name in ("whisper", "wav2vec2"):
         if not model_dir or not Path(model_dir).is_dir():
             raise TextlessError(f"--asr {name} needs --asr-model DIR, a local checkpoint folder")

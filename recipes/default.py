@@ -12,7 +12,8 @@ Stages: ``corpus`` (training voices, held-out voices, and the vocoder's single o
 ``encoder`` (MFCC k-means K vs. a HuBERT pre-trained here, chosen by held-out ABX; see
 ``encoder_choice.py``), ``encode``, ``ulm``, ``vocoder`` (mel-L1 warm-up, then adversarial),
 ``bundle``. Presets: ``quick`` (~1.3 h of speech, small models, a few hours on 2 CPU cores) and
-``full`` (>= 5 h of speech, larger models and many more steps: for a GPU, ``--device cuda``).
+``full`` (>= 5 h of speech, larger models and many more steps, meant for a GPU; ``--device
+cuda`` moves the unit LM's training there, the other trainers still run on the CPU).
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ VOCODER_VOICE = "flite:rms"
 PRESETS = {
     "quick": Preset(
         sentences=1500, heldout_sentences=120, ks=(50, 100, 200), kmeans_frames=150_000,
-        hubert_steps=800, hubert_layers=(4, 6), hubert_k=100, vocoder_sentences=2500,
+        hubert_steps=400, hubert_layers=(4, 6), hubert_k=100, vocoder_sentences=2500,
         ulm_args=("--layers", "2", "--dim", "128", "--heads", "2", "--ffn-dim", "512",
                   "--max-steps", "800", "--max-tokens", "2048", "--warmup-steps", "80",
                   "--save-every", "50", "--valid-every", "100"),

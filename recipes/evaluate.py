@@ -3,7 +3,8 @@
     .venv/bin/python recipes/evaluate.py --model textless/assets/default --work work/default
 
 Needs the held-out corpus of ``recipes/default.py`` (``WORK/heldout``: voices the training
-corpus never uses). Writes ``WORK/eval/results.json`` and prints a Markdown table:
+corpus never uses). Writes ``WORK/eval/results.json`` and prints it. Resynthesized wavs, WER and
+sWUGGY/sBLIMP results already in ``WORK/eval`` are reused (delete them to measure again):
 
 * ABX (triphone, within and across speaker, angular DTW, fixed slicing) of the pipeline's
   one-hot units and of 39-dim MFCC at 100 Hz, on the same pocketsphinx-aligned ``.item`` file;
@@ -110,8 +111,9 @@ def main(argv=None):
     lm = write_bigram_lm(list(read_table(args.work / "train" / "transcripts.tsv").values()),
                          out / "train_bigram.arpa")
     for key, extra in (("", ()), ("_in_domain_lm", ("--lm", lm))):
-        textless("eval", "wer", reference_dir, resynth_dir, "--transcripts", heldout / "transcripts.tsv",
-                 "--out", out / f"wer{key}.json", *extra)
+        if not (out / f"wer{key}.json").is_file():  # delete it to measure again
+            textless("eval", "wer", reference_dir, resynth_dir, "--transcripts", heldout / "transcripts.tsv",
+                     "--out", out / f"wer{key}.json", *extra)
         wer = json.loads((out / f"wer{key}.json").read_text())
         results[f"wer{key}"] = {k: wer[k] for k in wer if not k.startswith("by_")}
         acc_ref, acc_syn = 1 - wer["wer_reference"], 1 - wer["wer_resynthesis"]
@@ -122,7 +124,8 @@ def main(argv=None):
     for task, size in (("lexical", ("--max-words", "300")), ("syntactic", ())):
         if not (zr / task).is_dir():
             textless("data", task, "--out", zr, *size)
-        textless("eval", task, zr, "--model", args.model, "--out", out / "zr", "--json", out / f"{task}.json")
+        if not (out / f"{task}.json").is_file():
+            textless("eval", task, zr, "--model", args.model, "--out", out / "zr", "--json", out / f"{task}.json")
         results[task] = json.loads((out / f"{task}.json").read_text())
 
     # Continuations, transcribed
@@ -131,7 +134,7 @@ def main(argv=None):
     asr = PocketSphinx()
     results["continuations"] = []
     for stem in list(paths)[: args.continuations]:
-        r = pipe.continue_speech(pipe.load(paths[stem]), duration_s=4.0, seed=0)
+        r = pipe.continue_speech(pipe.load(paths[stem]), duration_s=4.0, seed=0, stop_at_eos=False)
         wav = r.continuation_wavs[0]
         write_audio(out / "continuations" / f"{stem}.wav", wav, r.sample_rate)
         import soxr

@@ -49,7 +49,8 @@ def render(work: Path, bundle: Path, notes: str) -> str:
         "",
         f"Held-out voices (never in training): {', '.join(_names(held))}; "
         f"{r['heldout_utterances']} utterances. Command: `recipes/evaluate.py --model "
-        f"{bundle} --work {work}`.",
+        f"{r['model']} --work {work}`"
+        + (" (these files, evaluated before they were copied here)." if r["model"] != str(bundle) else "."),
         "",
         "| measure | value |",
         "|---|---|",
@@ -69,13 +70,13 @@ def render(work: Path, bundle: Path, notes: str) -> str:
             lines.append(f"| {label} ({r[key]['pairs']} pairs; chance 50 %) | {_pct(r[key]['all'])} |")
     lines += _targets(r)
     lines += _selection(work)
-    lines += _vocoder_curve(work / "vocoder" / "log.jsonl")
+    lines += _vocoder_curve(work)
     lines += ["", "Training: "
               + (f"unit LM last train loss {ulm_last['loss']:.3f} at step {ulm_last['step']}" if ulm_last else "unit LM log missing")
               + (f", best validation loss {ulm_valid['valid_loss']:.3f}" if ulm_valid else "")
               + (f"; vocoder {voc_last['step']} steps" if voc_last else "") + ".",
               "", "## What the continuations sound like", "",
-              "pocketsphinx transcripts of continuations of held-out prompts (4 s, temperature 0.7, seed 0):", ""]
+              "pocketsphinx transcripts (bundled LM) of 4 s continuations of held-out prompts (temperature 0.7, seed 0, not stopped at end-of-sentence):", ""]
     lines += [f"- `{c['prompt']}`: \"{c['asr']}\"" for c in r.get("continuations", [])]
     lines += ["", "## Limitations", "", notes.strip(), ""]
     return "\n".join(lines)
@@ -132,18 +133,28 @@ def _selection(work: Path) -> list[str]:
     return lines
 
 
-def _vocoder_curve(log_path: Path) -> list[str]:
-    """Validation mel-L1 of the vocoder against training steps (from its log.jsonl)."""
+def _vocoder_curve(work: Path) -> list[str]:
+    """Validation mel-L1 of the vocoder against training steps (its log.jsonl), with the held-out
+    WER of ``recipes/vocoder_curve.py`` where it measured that step."""
+    log_path = work / "vocoder" / "log.jsonl"
     if not log_path.is_file():
         return []
     rows = [json.loads(line) for line in log_path.read_text().splitlines() if line.strip()]
     rows = [r for r in rows if "valid_mel_l1" in r]
+    curve_path = work / "eval" / "vocoder_curve.json"
+    curve = json.loads(curve_path.read_text()) if curve_path.is_file() else {"utterances": 0, "curve": []}
+    wer = {c["step"]: c for c in curve["curve"]}
     every = max(1, len(rows) // 12)
-    picked = rows[::every] + ([rows[-1]] if rows and rows[-1] is not rows[::every][-1] else [])
+    picked = [r for i, r in enumerate(rows) if i % every == 0 or r is rows[-1] or r["step"] in wer]
+    n = curve["utterances"]
     return ["", "### Vocoder training curve", "",
-            "Validation mel-L1 (log-mel, lower is better); adversarial losses are 0 during the "
-            "mel-only warm-up.", "", "| step | valid mel-L1 | adversarial |", "|---|---|---|"] + [
-        f"| {r['step']} | {r['valid_mel_l1']:.3f} | {'yes' if r.get('loss_d') else 'no'} |" for r in picked]
+            "Validation mel-L1 (log-mel of the vocoder's own voice, lower is better; adversarial "
+            f"losses are 0 during the mel-only warm-up) and pocketsphinx WER (bundled LM) of the "
+            f"resynthesis of the first {n} held-out utterances (`recipes/vocoder_curve.py`).", "",
+            "| step | valid mel-L1 | adversarial | WER resynthesis | WER original |", "|---|---|---|---|---|"] + [
+        f"| {r['step']} | {r['valid_mel_l1']:.3f} | {'yes' if r.get('loss_d') else 'no'} | "
+        + (f"{_pct(wer[r['step']]['wer_resynthesis'])} | {_pct(wer[r['step']]['wer_reference'])} |"
+           if r["step"] in wer else "| |") for r in picked]
 
 
 def _names(voices) -> list[str]:

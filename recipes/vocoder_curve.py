@@ -26,6 +26,7 @@ def main(argv=None):
     ap.add_argument("--work", type=Path, required=True, help="the recipe's working folder")
     ap.add_argument("--snapshots", type=Path, required=True, help="folder of step_<N>.safetensors")
     ap.add_argument("--utterances", type=int, default=40)
+    ap.add_argument("--steps", type=int, nargs="*", help="only these snapshots (default: all)")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
 
@@ -50,6 +51,8 @@ def main(argv=None):
     curve = []
     for snap in snapshots:
         step = int(re.findall(r"\d+", snap.stem)[0])
+        if args.steps and step not in args.steps:
+            continue
         pipe = Pipeline(base.encoder, base.quantizer, vocoder=load_component(snap).eval(),
                         layer=base.layer, name=base.name)
         syn = out / f"step_{step}"
@@ -67,8 +70,8 @@ def main(argv=None):
                       "wer_resynthesis": wer["wer_resynthesis"],
                       "word_accuracy_ratio": acc_syn / acc_ref if acc_ref > 0 else None})
         logging.info("%s", curve[-1])
-    (args.work / "eval" / "vocoder_curve.json").write_text(
-        json.dumps({"utterances": len(paths), "curve": curve}, indent=2) + "\n")
+        (args.work / "eval" / "vocoder_curve.json").write_text(  # after each point: a kill loses none
+            json.dumps({"utterances": len(paths), "curve": curve}, indent=2) + "\n")
     print(json.dumps(curve, indent=2))
 
 

@@ -54,7 +54,7 @@ def register(commands, groups):
     t.add_argument("--disc-width", type=float, default=0.125,
                    help="discriminator channel multiplier (1 = HiFi-GAN; the default 0.125 suits CPUs)")
     t.add_argument("--disc-start", type=int, default=0,
-                   help="train on mel-L1 alone (no discriminators, ~2x faster steps) before this step")
+                   help="train on mel-L1 alone before this step (the discriminators are not run: a cheap warm-up)")
     t.add_argument("--seed", type=int, default=0)
     t.set_defaults(func=train)
 
@@ -94,7 +94,7 @@ def resynth(args):
 
             vocoder = load_pipeline(args.model or "default", args.device).vocoder
             if vocoder is None:
-                raise TextlessError(f"{args.model} has no vocoder")
+                raise TextlessError(f"{args.model or 'default'} has no vocoder")
         paths = vocode_units(vocoder, args.units, args.out, speaker=args.speaker, style=args.style)
         log.info("wrote %d wavs to %s", len(paths), args.out)
         return 0

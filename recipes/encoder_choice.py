@@ -38,22 +38,29 @@ def heldout_item(work: Path, run_textless) -> Path:
     return item
 
 
+def abx_scores(features: dict, item_path: Path, frame_shift_s: float) -> dict:
+    """Triphone ABX error rates of ``features`` (stem -> ``[frames, D]``) on an ``.item`` file."""
+    from textless.eval.abx import AbxConfig, abx
+    from textless.eval.item import read_item_file
+
+    result = abx(features, read_item_file(item_path), AbxConfig(frame_shift_s=frame_shift_s))
+    return {"within": result.within, "across": result.across, "cells": result.cells}
+
+
 def score_candidate(encoder, quantizer, layer, heldout_wavs: Path, item: Path) -> dict:
     """ABX of one-hot units on the held-out corpus + bitrate of its deduplicated units."""
     import torch
 
-    from textless.eval.abx import AbxConfig, abx
     from textless.eval.features import pipeline_features
-    from textless.eval.item import read_item_file
     from textless.pipeline import Pipeline
     from textless.units import Units, bitrate
 
     pipe = Pipeline(encoder, quantizer, name="candidate", layer=layer)
     onehot = pipeline_features(pipe, heldout_wavs, kind="units")  # stem -> [frames, K]
-    result = abx(onehot, read_item_file(item), AbxConfig(frame_shift_s=1 / pipe.frame_rate))
+    scores = abx_scores(onehot, item, 1 / pipe.frame_rate)
     streams = [Units(torch.from_numpy(f.argmax(1)), None, pipe.frame_rate, quantizer.vocab_size).deduplicated()
                for f in onehot.values()]
-    return {"abx_within": result.within, "abx_across": result.across,
+    return {"abx_within": scores["within"], "abx_across": scores["across"],
             "bitrate_vocab": bitrate(streams, "vocab"), "bitrate_entropy": bitrate(streams, "entropy")}
 
 

@@ -20,25 +20,26 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import subprocess
-import sys
 from pathlib import Path
 
-log = logging.getLogger("evaluate")
+from default import textless
+from encoder_choice import abx_scores, heldout_item
 
 
-def textless(*args):
-    cmd = [sys.executable, "-m", "textless", *map(str, args)]
-    log.info("$ %s", " ".join(cmd[2:]))
-    subprocess.run(cmd, check=True)
+def link_references(paths: dict[str, Path], folder: Path) -> Path:
+    """``folder/<stem>.wav`` -> each original, so that ``textless eval wer`` pairs them by name."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for stem, path in paths.items():
+        link = folder / f"{stem}.wav"
+        if not link.exists():
+            link.symlink_to(path.resolve())
+    return folder
 
 
-def abx_scores(features, item_path: Path, frame_shift_s: float) -> dict:
-    from textless.eval.abx import AbxConfig, abx
-    from textless.eval.item import read_item_file
-
-    result = abx(features, read_item_file(item_path), AbxConfig(frame_shift_s=frame_shift_s))
-    return {"within": result.within, "across": result.across, "cells": result.cells}
+def word_accuracy_ratio(wer: dict) -> float | None:
+    """Word accuracy of the resynthesis over that of the original (None if the original has none)."""
+    acc_ref, acc_syn = 1 - wer["wer_reference"], 1 - wer["wer_resynthesis"]
+    return acc_syn / acc_ref if acc_ref > 0 else None
 
 
 def mfcc_features(paths: dict[str, Path]) -> dict:
@@ -80,10 +81,7 @@ def main(argv=None):
     results = {"model": str(args.model), "heldout_utterances": len(paths)}
 
     # ABX on a pocketsphinx alignment of the held-out corpus
-    item = out / "heldout.item"
-    if not item.is_file():
-        textless("data", "align", "--manifest", heldout / "manifest.tsv",
-                 "--transcripts", heldout / "transcripts.tsv", "--out", out, "--item-name", item.stem)
+    item = heldout_item(args.work, textless)
     units = pipeline_features(pipe, heldout / "wav", kind="units")
     results["abx_units"] = abx_scores(units, item, 1 / pipe.frame_rate)
     results["abx_mfcc"] = abx_scores(mfcc_features(paths), item, 0.01)
@@ -97,12 +95,7 @@ def main(argv=None):
             write_audio(resynth_dir / f"{stem}.wav", pipe.resynthesize(u), pipe.vocoder.sample_rate)
     results["bitrate_vocab"] = bitrate(encoded, "vocab")
     results["bitrate_entropy"] = bitrate(encoded, "entropy")
-    reference_dir = out / "reference"  # the originals side by side with their resynthesis
-    reference_dir.mkdir(exist_ok=True)
-    for stem, path in paths.items():
-        link = reference_dir / f"{stem}.wav"
-        if not link.exists():
-            link.symlink_to(path.resolve())
+    reference_dir = link_references(paths, out / "reference")
     # pocketsphinx with its bundled news LM, and with a bigram LM of the training transcripts
     # (in-domain: the grammar's odd sentences are unlikely under news text)
     from textless.data.align import write_bigram_lm
@@ -116,8 +109,7 @@ def main(argv=None):
                      "--out", out / f"wer{key}.json", *extra)
         wer = json.loads((out / f"wer{key}.json").read_text())
         results[f"wer{key}"] = {k: wer[k] for k in wer if not k.startswith("by_")}
-        acc_ref, acc_syn = 1 - wer["wer_reference"], 1 - wer["wer_resynthesis"]
-        results[f"word_accuracy_ratio{key}"] = acc_syn / acc_ref if acc_ref > 0 else None
+        results[f"word_accuracy_ratio{key}"] = word_accuracy_ratio(wer)
 
     # sWUGGY / sBLIMP-like pairs spoken by held-out voices, scored by the pipeline's unit LM
     zr = args.work / "zr"

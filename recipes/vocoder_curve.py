@@ -30,6 +30,7 @@ def main(argv=None):
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
 
+    from evaluate import link_references, word_accuracy_ratio
     from textless.audio import write_audio
     from textless.checkpoint import load_component
     from textless.data.manifest import read_manifest
@@ -39,18 +40,13 @@ def main(argv=None):
     base = load_pipeline(args.model)
     root, entries = read_manifest(heldout / "manifest.tsv")
     paths = {Path(rel).stem: root / rel for rel, _ in entries[: args.utterances]}
-    reference = out / "reference"
-    reference.mkdir(parents=True, exist_ok=True)
-    for stem, path in paths.items():
-        if not (reference / f"{stem}.wav").exists():
-            (reference / f"{stem}.wav").symlink_to(path.resolve())
+    reference = link_references(paths, out / "reference")
     units = {stem: base.encode_file(path) for stem, path in paths.items()}
 
-    snapshots = sorted(args.snapshots.glob("step_*.safetensors"),
-                       key=lambda p: int(re.findall(r"\d+", p.stem)[0]))
+    snapshots = sorted((int(re.findall(r"\d+", p.stem)[0]), p)
+                       for p in args.snapshots.glob("step_*.safetensors"))
     curve = []
-    for snap in snapshots:
-        step = int(re.findall(r"\d+", snap.stem)[0])
+    for step, snap in snapshots:
         if args.steps and step not in args.steps:
             continue
         pipe = Pipeline(base.encoder, base.quantizer, vocoder=load_component(snap).eval(),
@@ -65,10 +61,8 @@ def main(argv=None):
                             "--transcripts", str(heldout / "transcripts.tsv"), "--no-phones",
                             "--out", str(result)], check=True)
         wer = json.loads(result.read_text())
-        acc_ref, acc_syn = 1 - wer["wer_reference"], 1 - wer["wer_resynthesis"]
         curve.append({"step": step, "wer_reference": wer["wer_reference"],
-                      "wer_resynthesis": wer["wer_resynthesis"],
-                      "word_accuracy_ratio": acc_syn / acc_ref if acc_ref > 0 else None})
+                      "wer_resynthesis": wer["wer_resynthesis"], "word_accuracy_ratio": word_accuracy_ratio(wer)})
         logging.info("%s", curve[-1])
         (args.work / "eval" / "vocoder_curve.json").write_text(  # after each point: a kill loses none
             json.dumps({"utterances": len(paths), "curve": curve}, indent=2) + "\n")

@@ -125,9 +125,10 @@ def _check_layer(encoder, layer):
 def _pipeline(args):
     from ..pipeline import Pipeline, load_pipeline
 
-    if args.model or not (args.checkpoint or args.spectral or args.kmeans):
-        if args.checkpoint or args.spectral or args.kmeans:
-            raise TextlessError("--model excludes --checkpoint/--spectral/--kmeans")
+    explicit = args.checkpoint or args.spectral or args.kmeans
+    if args.model and explicit:
+        raise TextlessError("--model excludes --checkpoint/--spectral/--kmeans")
+    if not explicit:
         return load_pipeline(args.model or "default", _device(args.device))
     if not args.kmeans:
         raise TextlessError("give --model, or --checkpoint (or --spectral) with --layer and --kmeans")

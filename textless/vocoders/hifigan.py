@@ -110,9 +110,9 @@ class ResBlock1(nn.Module):
         )
 
     def forward(self, x):
-        # in-place ops only on fresh conv outputs (autograd-safe, same values): less memory traffic
         for c1, c2 in zip(self.convs1, self.convs2):
-            x = c2(F.leaky_relu_(c1(F.leaky_relu(x, LRELU_SLOPE)), LRELU_SLOPE)).add_(x)
+            xt = c2(F.leaky_relu(c1(F.leaky_relu(x, LRELU_SLOPE)), LRELU_SLOPE))
+            x = xt + x
         return x
 
 
@@ -128,7 +128,7 @@ class ResBlock2(nn.Module):
 
     def forward(self, x):
         for c in self.convs:
-            x = c(F.leaky_relu(x, LRELU_SLOPE)).add_(x)
+            x = c(F.leaky_relu(x, LRELU_SLOPE)) + x
         return x
 
 
@@ -265,11 +265,11 @@ class UnitHiFiGAN(nn.Module):
         x = self.conv_pre(x)
         nk = len(self.config.resblock_kernel_sizes)
         for i, up in enumerate(self.ups):
-            x = up(F.leaky_relu_(x, LRELU_SLOPE))  # x: a fresh conv_pre / stage output
+            x = up(F.leaky_relu(x, LRELU_SLOPE))
             xs = self.resblocks[i * nk](x)
             for j in range(1, nk):
-                xs = xs.add_(self.resblocks[i * nk + j](x))
-            x = xs.div_(nk)
+                xs = xs + self.resblocks[i * nk + j](x)
+            x = xs / nk
         x = self.conv_post(F.leaky_relu(x))  # default slope 0.01, as in the original
         return torch.tanh(x).squeeze(1)
 

@@ -2,9 +2,10 @@
 
 Reference (what textlesslib does): ``transformers.HubertModel`` full forward, fp32, batch 1, then
 the ``ApplyKmeans`` argmin on layer 6. textless: our encoder loaded from the same weights written
-in the official fairseq layout, early exit at layer 6, optional int8 dynamic quantization of the
-Linear layers, then the same argmin and dedup. Both run in this process with the same thread count,
-so machine load affects both; the script prints ratios and frame-label agreement.
+in the official fairseq layout, early exit at layer 6, optionally int8 dynamic quantization of the
+Linear layers or bfloat16 autocast (``--bf16``), then the same argmin and dedup. Both run in this
+process with the same thread count, so machine load affects both; the script prints ratios and
+frame-label agreement.
 
     .venv/bin/python bench/encode.py --seconds 60 --threads 2
     .venv/bin/python bench/encode.py --memory-minutes 10   # peak RSS of a 10-minute file (subprocess)
@@ -103,6 +104,15 @@ def timed(fn, repeats: int):
         out = fn()
         best = min(best, time.perf_counter() - t)
     return best, out
+
+
+def cpu_line() -> str:
+    """CPU model and the instruction sets that decide int8/bf16 speed, from /proc/cpuinfo."""
+    info = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").is_file() else ""
+    model = next((ln.split(":", 1)[1].strip() for ln in info.splitlines() if ln.startswith("model name")), "?")
+    flags = set(next((ln.split(":", 1)[1].split() for ln in info.splitlines() if ln.startswith("flags")), []))
+    has = [f for f in ("avx2", "avx512f", "avx512_vnni", "avx512_bf16", "amx_bf16") if f in flags]
+    return f"CPU: {model} ({', '.join(has) or 'none of avx2/avx512'})"
 
 
 def peak_rss_mib() -> float:
@@ -206,9 +216,11 @@ def main():
             d = (f**2).sum(1, keepdim=True) - 2 * f @ c.T + (c**2).sum(1)[None]
             return d.argmin(1)
 
-        def textless(enc):
+        def textless(enc, bf16=False):
             def run():
-                f, n = enc.features(wav, layer=args.layer)
+                with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+                    f, n = enc.features(wav, layer=args.layer)
+                f = f.float()
                 labels = km.assign(f[0, : int(n)])
                 dedup(labels)
                 return labels
@@ -223,17 +235,11 @@ def main():
         t, lab = timed(textless(ours_int8), args.repeats)
         rows.append((f"textless int8 Linear, exit at L{args.layer}", t, lab))
         del ours_int8
-        ours_int8c = quantize_linear_int8(ours, convs=(1, 2))
-        t, lab = timed(textless(ours_int8c), args.repeats)
-        rows.append((f"textless int8 Linear+conv1-2, exit at L{args.layer}", t, lab))
-        del ours_int8c
-        ours_int8c = quantize_linear_int8(ours, convs=True)
-        t, lab = timed(textless(ours_int8c), args.repeats)
-        rows.append((f"textless int8 Linear+all convs, exit at L{args.layer}", t, lab))
-        del ours_int8c
-
+        t, lab = timed(textless(ours, bf16=True), args.repeats)
+        rows.append((f"textless bf16 autocast (--bf16), exit at L{args.layer}", t, lab))
         print(f"audio {dur:.1f} s of flite speech, HuBERT base (random weights, fairseq layout), "
               f"L{args.layer}, k-means {args.k}, {args.threads} threads, best of {args.repeats}")
+        print(cpu_line())
         print(f"{'variant':<55} {'seconds':>8} {'RTF':>7} {'speedup':>8} {'agreement':>10}")
         for name, t, lab in rows:
             agree = float((lab == lab_ref).float().mean()) * 100

@@ -293,7 +293,7 @@ def encode_files(
     if format not in ("jsonl", "fairseq"):
         raise TextlessError(f"unknown format {format!r}: use jsonl or fairseq")
     out_path = Path(out_path)
-    settings = {"model": pipeline.name, "layer": pipeline.layer, "dedup": deduplicate,
+    settings = {"model": pipeline.name, "layer": pipeline.layer, "dedup": deduplicate, "bf16": pipeline.bf16,
                 "format": format, "max_batch_s": max_batch_s, "vocab": pipeline.quantizer.vocab_size}
 
     def process(ok, wavs):
@@ -313,16 +313,18 @@ def encode_files(
 
 def extract_features(
     encoder, items: Sequence[Item], out_dir, *, layer: int | None, max_batch_s: float = DEFAULT_MAX_BATCH_S,
-    device="cpu", show_progress: bool = True,
+    device="cpu", show_progress: bool = True, bf16: bool = False,
 ) -> EncodeSummary | None:
     """Write ``out_dir/<id>.npy`` float32 ``[frames, dim]`` per input (the ZeroSpeech layout);
-    failures go to ``out_dir/errors.tsv``. Resumable and distributed like :func:`encode_files`."""
+    failures go to ``out_dir/errors.tsv``. Resumable and distributed like :func:`encode_files`.
+    ``bf16``: see :func:`textless.pipeline.encoder_autocast`."""
     from .audio import load_audio
+    from .pipeline import encoder_autocast
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     settings = {"encoder": type(encoder).__name__, "cfg": repr(getattr(encoder, "cfg", None)),
-                "layer": layer, "max_batch_s": max_batch_s}
+                "layer": layer, "max_batch_s": max_batch_s, "bf16": bf16}
 
     def load(path):
         return load_audio(path, encoder.sample_rate, min_samples=encoder.receptive_field)[0]
@@ -332,7 +334,8 @@ def extract_features(
         tensors = [torch.from_numpy(np.asarray(w, dtype=np.float32)) for w in wavs]
         lengths = torch.tensor([t.numel() for t in tensors], device=device)
         batch = torch.nn.utils.rnn.pad_sequence(tensors, batch_first=True).to(device)
-        feats, frames = encoder.features(batch, lengths, layer)
+        with encoder_autocast(device, bf16):
+            feats, frames = encoder.features(batch, lengths, layer)
         lines = []
         for it, f, n in zip(ok, feats, frames.tolist()):
             target = out_dir / f"{it.id}.npy"

@@ -91,6 +91,14 @@ class Continuation:
     continuation_wavs: list[torch.Tensor] | None = None
 
 
+def encoder_autocast(device, bf16: bool):
+    """Context in which an encoder runs its matrix products in bfloat16 when ``bf16`` (CPU or CUDA
+    autocast; the HuBERT conv front-end follows it too). On CPUs with avx512_bf16 this measured
+    ~1.5x faster than fp32 with 99.97 % frame-label agreement (BENCHMARKS.md); features come out
+    in bfloat16."""
+    return torch.autocast(torch.device(device).type, dtype=torch.bfloat16, enabled=bf16)
+
+
 def _check(cond: bool, message: str):
     if not cond:
         raise IncompatibleComponentsError(message)
@@ -100,7 +108,8 @@ def _check(cond: bool, message: str):
 class Pipeline:
     """Speech -> units (-> continued units) (-> speech).
 
-    ``layer`` is passed to the encoder; ``name`` is written into every :class:`Units` it makes.
+    ``layer`` is passed to the encoder; ``name`` is written into every :class:`Units` it makes;
+    ``bf16`` runs the encoder's matrix products in bfloat16 (autocast; see :func:`encoder_autocast`).
     """
 
     encoder: Encoder
@@ -110,6 +119,7 @@ class Pipeline:
     layer: int | None = None
     name: str = "pipeline"
     device: str | torch.device = "cpu"
+    bf16: bool = False
 
     def __post_init__(self):
         vocab = self.quantizer.vocab_size
@@ -148,8 +158,9 @@ class Pipeline:
         tensors = [torch.as_tensor(np.asarray(w), dtype=torch.float32).reshape(-1) for w in wavs]
         lengths = torch.tensor([t.numel() for t in tensors])
         batch = torch.nn.utils.rnn.pad_sequence(tensors, batch_first=True).to(self.device)
-        feats, frames = self.encoder.features(batch, lengths.to(self.device), self.layer)
-        labels = self.quantizer.assign(feats).cpu()
+        with encoder_autocast(self.device, self.bf16):
+            feats, frames = self.encoder.features(batch, lengths.to(self.device), self.layer)
+        labels = self.quantizer.assign(feats.float()).cpu()
         out = []
         for i, n in enumerate(frames.tolist()):
             u = labels[i, :n]

@@ -158,3 +158,26 @@ def test_layer_must_match_kmeans(tiny_model, corpus, tmp_path, capsys):
     assert main(["encode", "--checkpoint", str(ckpt), "--layer", "3", "--kmeans", str(km),
                  "--out", str(tmp_path / "o.jsonl"), str(corpus)]) == 2
     assert "layer 2" in capsys.readouterr().err
+
+
+def test_bf16_encode_and_features(tiny_model, corpus, tmp_path):
+    """--bf16 runs the encoder under bfloat16 autocast: float32 .npy files close to fp32, and
+    units mostly the fp32 units."""
+    ckpt, _, _ = tiny_model
+    out = tmp_path / "feats"
+    assert main(["features", "--checkpoint", str(ckpt), "--layer", "3", "--out", str(out), "--bf16",
+                 str(corpus / "slt_0.wav")]) == 0
+    from textless.audio import load_audio
+    from textless.encoders.fairseq_import import load_encoder
+
+    wav, _ = load_audio(corpus / "slt_0.wav", 16000)
+    ref, _ = load_encoder(ckpt).features(torch.from_numpy(wav)[None], layer=3)
+    arr = np.load(out / "slt_0.npy")
+    assert arr.dtype == np.float32 and arr.shape == tuple(ref[0].shape)
+    assert np.linalg.norm(arr - ref[0].numpy()) / np.linalg.norm(ref[0].numpy()) < 0.03
+
+    units = tmp_path / "units.jsonl"
+    assert _encode(tiny_model, units, corpus / "slt_0.wav", extra=["--bf16", "--no-dedup"]) == 0
+    got = np.array(json.loads(units.read_text())["units"])
+    expected = _expected_units(tiny_model, corpus / "slt_0.wav").numpy()
+    assert got.shape == expected.shape and (got == expected).mean() > 0.9

@@ -265,13 +265,15 @@ def train_kmeans(
 def train_kmeans_on_corpus(
     encoder, paths: Iterable, k: int, *, layer: int | None, max_frames: int = 200_000,
     seed: int = 0, niter: int = 50, encoder_name: str | None = None, device="cpu",
-    show_progress: bool = True,
+    show_progress: bool = True, bf16: bool = False,
 ) -> KMeansQuantizer:
     """Stream ``paths`` through ``encoder`` (layer ``layer``), keep a uniform reservoir of at most
     ``max_frames`` frames (memory ``max_frames * dim * 4`` bytes), and fit ``k`` centroids.
-    Unreadable files are skipped with a warning."""
+    Unreadable files are skipped with a warning. ``bf16``: see
+    :func:`textless.pipeline.encoder_autocast`."""
     from ..audio import load_audio
     from ..errors import AudioError
+    from ..pipeline import encoder_autocast
     from ..progress import progress
 
     paths = list(paths)
@@ -282,7 +284,7 @@ def train_kmeans_on_corpus(
         except AudioError as e:
             log.warning("skipping %s", e)
             continue
-        with torch.inference_mode():
+        with torch.inference_mode(), encoder_autocast(device, bf16):
             f, n = encoder.features(torch.from_numpy(wav)[None].to(device), None, layer)
         reservoir.add(f[0, : int(n[0])].float().cpu().numpy())
     return train_kmeans(reservoir.sample(), k, niter=niter, seed=seed, encoder=encoder_name, layer=layer)

@@ -23,6 +23,7 @@ import time
 from pathlib import Path
 
 import torch
+from machine import cpu_line
 
 from textless.units import Units
 from textless.vocoders import UnitHiFiGAN, VocoderConfig
@@ -98,6 +99,7 @@ def main():
     load = os.getloadavg()
     print(f"torch {torch.__version__}, {args.threads} threads, {args.seconds:g} s of audio per call, "
           f"{args.repeats} interleaved repeats; load average before: {load[0]:.2f}")
+    print(f"{cpu_line()}; oneDNN ISA cap: {os.environ.get('ONEDNN_MAX_CPU_ISA', 'none')}")
     for name, config in configs.items():
         r = measure(config, args.seconds, args.repeats)
         t, ref = r["textless"], r["reference"]

@@ -1,7 +1,8 @@
 """The convolutional feature extractor of HuBERT / wav2vec2: waveform ``[B, T]`` -> ``[B, C, F]``.
 
-``F`` follows ``L -> (L - k) // s + 1`` per conv layer. Inference runs channels-last GEMMs over
-blocks of output frames (see ``ConvFeatureExtractor._infer``), so memory stays bounded.
+``F`` follows ``L -> (L - k) // s + 1`` per conv layer. CPU inference runs channels-last GEMMs
+over blocks of output frames (see ``ConvFeatureExtractor._infer``), so memory stays bounded; GPUs
+and training use the plain modules.
 """
 
 from __future__ import annotations
@@ -80,7 +81,8 @@ class ConvFeatureExtractor(nn.Module):
         self.specs = cfg.conv_layers
 
     def forward(self, wav: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
-        if not torch.is_grad_enabled() and not self.training and conv_frames(wav.shape[-1], self.specs) > 0:
+        if (wav.device.type == "cpu" and not torch.is_grad_enabled() and not self.training
+                and conv_frames(wav.shape[-1], self.specs) > 0):
             return self._infer(wav, lengths).transpose(1, 2)
         x = wav.unsqueeze(1)
         frames = lengths
@@ -93,7 +95,7 @@ class ConvFeatureExtractor(nn.Module):
 
     # --------------------------------------------------------------------------- inference
     def _infer(self, wav: torch.Tensor, lengths: torch.Tensor | None) -> torch.Tensor:
-        """Inference path, ``wav: [B, T]`` -> channels-last ``[B, F, C]`` (same values as the
+        """CPU inference path, ``wav: [B, T]`` -> channels-last ``[B, F, C]`` (same values as the
         modules). Each conv is a sum over its taps of GEMMs on strided views of the channels-last
         input (no im2col copy; a 1-channel first conv would run at ~1 GFLOP/s in oneDNN), computed
         over blocks of output frames so that layer 0 (the widest tensor) is never materialized and

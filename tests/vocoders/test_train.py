@@ -158,3 +158,17 @@ def test_ddp_two_processes_equal_one_process(corpus, tmp_path):
     assert json.loads((tmp_path / "ddp" / "train_config.json").read_text())["world_size"] == 2
     _assert_same(a["generator"], b["generator"], exact=False)
     _assert_same(a["discriminators"], b["discriminators"], exact=False)
+
+
+def test_audio_folder_is_searched_recursively_and_ids_must_be_unique(tmp_path):
+    """`--audio DIR` takes the layout `textless data synth` writes (DIR/<speaker>/*.wav)."""
+    from textless.errors import TextlessError
+    from textless.vocoders.data import read_audio_list
+
+    for sub, name in (("a", "x1"), ("b", "x2"), ("b/c", "x3")):
+        (tmp_path / sub).mkdir(parents=True, exist_ok=True)
+        sf.write(tmp_path / sub / f"{name}.wav", np.zeros(800, dtype=np.float32), 16000)
+    assert sorted(p.stem for p, _ in read_audio_list(tmp_path)) == ["x1", "x2", "x3"]
+    sf.write(tmp_path / "x1.wav", np.zeros(800, dtype=np.float32), 16000)
+    with pytest.raises(TextlessError, match="same id 'x1'"):
+        read_audio_list(tmp_path)

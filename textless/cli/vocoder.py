@@ -37,7 +37,7 @@ def register(commands, groups):
         description="Train a unit HiFi-GAN. Resumes from OUT/state.pt when it exists. Under torchrun, "
                     "trains with DistributedDataParallel (gloo on CPU).",
     )
-    t.add_argument("--audio", required=True, help="folder of wavs, or a list file: 'path[<TAB>speaker]' per line")
+    t.add_argument("--audio", required=True, help="folder of wavs (searched recursively), or a list file: 'path[<TAB>speaker]' per line")
     t.add_argument("--units", help="units JSONL from 'textless encode --no-dedup' (ids = wav file stems)")
     t.add_argument("--model", help="pipeline bundle or folder to encode the audio on the fly (instead of --units)")
     t.add_argument("--out", required=True, help="output folder (state.pt, generator.safetensors, samples/, log.jsonl)")

@@ -30,13 +30,19 @@ class Utterance:
 
 
 def read_audio_list(audio: str | os.PathLike) -> list[tuple[Path, str | None]]:
-    """A folder of ``*.wav`` (speaker = None) or a list file of ``path[<TAB>speaker]`` lines
-    (relative paths are relative to the list file)."""
+    """A folder searched recursively for ``*.wav`` (speaker = None; file stems are the ids, so
+    they must be unique) or a list file of ``path[<TAB>speaker]`` lines (relative paths are
+    relative to the list file)."""
     audio = Path(audio)
     if audio.is_dir():
-        files = sorted(audio.glob("*.wav"))
+        files = sorted(audio.rglob("*.wav"))
         if not files:
             raise TextlessError(f"{audio}: no .wav files")
+        seen = {}
+        for f in files:
+            if f.stem in seen:
+                raise TextlessError(f"{f} and {seen[f.stem]} have the same id {f.stem!r}: use a list file")
+            seen[f.stem] = f
         return [(f, None) for f in files]
     if not audio.is_file():
         raise TextlessError(f"{audio}: no such folder or list file")

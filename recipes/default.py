@@ -10,10 +10,11 @@ copies the chosen components into ``--bundle`` (default ``textless/assets/defaul
 
 Stages: ``corpus`` (training voices, held-out voices, and the vocoder's single output voice),
 ``encoder`` (MFCC k-means K vs. a HuBERT pre-trained here, chosen by held-out ABX; see
-``encoder_choice.py``), ``encode``, ``ulm``, ``vocoder`` (mel-L1 warm-up, then adversarial),
-``bundle``. Presets: ``quick`` (~1.3 h of speech, small models, a few hours on 2 CPU cores) and
-``full`` (>= 5 h of speech, larger models and many more steps, meant for a GPU; ``--device
-cuda`` moves the unit LM's training there, the other trainers still run on the CPU).
+``encoder_choice.py``), ``encode``, ``ulm``, ``vocoder`` (mel-L1 warm-up, then adversarial in
+``full``), ``bundle``. Presets: ``quick`` (~1.3 h of speech, small models, a mel-only vocoder:
+70 min of stages on a 2-core AVX-512 VM on 2026-12-02, 45 of them the vocoder) and ``full``
+(>= 5 h of speech, larger models and many more steps, meant for a GPU; ``--device cuda`` moves
+the unit LM's training there, the other trainers still run on the CPU).
 """
 
 from __future__ import annotations
@@ -56,7 +57,9 @@ PRESETS = {
         ulm_args=("--layers", "2", "--dim", "128", "--heads", "2", "--ffn-dim", "512",
                   "--max-steps", "800", "--max-tokens", "2048", "--warmup-steps", "80",
                   "--save-every", "50", "--valid-every", "100"),
-        vocoder_args=("--config", "small", "--steps", "8000", "--disc-start", "6000",
+        # mel-L1 only: an adversarial step costs ~5x a mel-only one on 2 CPU cores (measured
+        # 0.37 s vs > 1.5 s), more than a session allows after 6000 warm-up steps
+        vocoder_args=("--config", "small", "--steps", "6000", "--disc-start", "6000",
                       "--batch-size", "8", "--segment-frames", "32", "--disc-width", "0.25",
                       "--duration-predictor", "--checkpoint-every", "200"),
     ),

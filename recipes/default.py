@@ -61,7 +61,7 @@ PRESETS = {
         # 0.37 s vs > 1.5 s), more than a session allows after 6000 warm-up steps
         vocoder_args=("--config", "small", "--steps", "6000", "--disc-start", "6000",
                       "--batch-size", "8", "--segment-frames", "32", "--disc-width", "0.25",
-                      "--duration-predictor", "--checkpoint-every", "200"),
+                      "--duration-predictor", "--checkpoint-every", "200", "--snapshot-every", "2000"),
     ),
     "full": Preset(
         sentences=6500, heldout_sentences=300, ks=(50, 100, 200, 500), kmeans_frames=300_000,
@@ -70,7 +70,7 @@ PRESETS = {
                   "--max-steps", "6000", "--max-tokens", "8192", "--warmup-steps", "400"),
         vocoder_args=("--config", "small", "--steps", "100000", "--disc-start", "20000",
                       "--batch-size", "16", "--segment-frames", "32", "--disc-width", "1.0",
-                      "--duration-predictor", "--checkpoint-every", "1000"),
+                      "--duration-predictor", "--checkpoint-every", "1000", "--snapshot-every", "10000"),
     ),
 }
 

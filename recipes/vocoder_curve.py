@@ -1,10 +1,10 @@
 """Intelligibility of resynthesis against vocoder training steps (the model card's curve).
 
     .venv/bin/python recipes/vocoder_curve.py --model textless/assets/default --work work/default \\
-        --snapshots work/default/snapshots --utterances 40
+        --snapshots work/default/vocoder/snapshots --utterances 40
 
-For every ``step_<N>.safetensors`` generator in ``--snapshots`` (copies of the trainer's
-``generator.safetensors`` taken during training), resynthesizes the first ``--utterances``
+For every ``step_<N>.safetensors`` generator in ``--snapshots`` (what ``textless train vocoder
+--snapshot-every N`` keeps; the recipe's presets set it), resynthesizes the first ``--utterances``
 held-out utterances with the ``--model`` pipeline's encoder and quantizer and that generator, and
 measures pocketsphinx WER against the originals. Writes ``WORK/eval/vocoder_curve.json``.
 """

@@ -105,9 +105,15 @@ def test_tiny_training_writes_usable_files_and_resumes_exactly(corpus, tmp_path)
 
 def test_mel_only_warm_up_leaves_the_discriminators_alone(corpus, tmp_path):
     args = dict(units=corpus / "units.jsonl", generator=str(corpus / "tiny.json"), show_progress=False)
-    cfg = TrainConfig(steps=2, disc_start=2, **CFG)
+    cfg = TrainConfig(steps=2, disc_start=2, snapshot_every=2, **CFG)
     train_vocoder(corpus / "list.tsv", tmp_path / "w", cfg, **args)
     warm = _state(tmp_path / "w" / "state.pt")
+    # snapshot_every=2: only step 2's generator is kept, equal to the exported one
+    assert sorted(p.name for p in (tmp_path / "w" / "snapshots").iterdir()) == ["step_2.safetensors"]
+    from safetensors.torch import load_file
+
+    _assert_same(load_file(tmp_path / "w" / "snapshots" / "step_2.safetensors"),
+                 load_file(tmp_path / "w" / "generator.safetensors"))
     records = [json.loads(line) for line in (tmp_path / "w" / "log.jsonl").read_text().splitlines()]
     assert [(r["loss_d"], r["loss_adv"], r["loss_fm"]) for r in records] == [(0.0, 0.0, 0.0)] * 2
     assert all(r["loss_mel"] > 0 for r in records)

@@ -47,6 +47,9 @@ def register(commands, groups):
     t.add_argument("--segment-frames", type=int, default=32, help="unit frames per training segment")
     t.add_argument("--lr", type=float, default=2e-4)
     t.add_argument("--checkpoint-every", type=int, default=500, help="steps between checkpoints")
+    t.add_argument("--snapshot-every", type=int, default=0,
+                   help="also keep OUT/snapshots/step_<N>.safetensors every N steps (a multiple of "
+                   "--checkpoint-every; for training curves)")
     t.add_argument("--valid", type=int, default=2, help="utterances held out for validation mel-L1")
     t.add_argument("--f0", action="store_true", help="condition on F0 (pyworld), normalised per speaker")
     t.add_argument("--speakers", action="store_true", help="learn a speaker embedding (speaker column of --audio)")
@@ -122,9 +125,12 @@ def train(args):
 
     if bool(args.units) == bool(args.model):
         raise TextlessError("give exactly one of --units (a JSONL of undeduplicated units) or --model")
+    if args.snapshot_every and args.snapshot_every % args.checkpoint_every:
+        raise TextlessError("--snapshot-every must be a multiple of --checkpoint-every")
     cfg = TrainConfig(
         steps=args.steps, batch_size=args.batch_size, segment_frames=args.segment_frames, lr=args.lr,
-        checkpoint_every=args.checkpoint_every, valid_utterances=args.valid, f0=args.f0,
+        checkpoint_every=args.checkpoint_every, snapshot_every=args.snapshot_every,
+        valid_utterances=args.valid, f0=args.f0,
         speakers=args.speakers, duration_predictor=args.duration_predictor, disc_width=args.disc_width,
         disc_start=args.disc_start, seed=args.seed,
     )

@@ -9,8 +9,9 @@ uninterrupted single run. The learning rate is a pure function of the step (no s
 
 Output folder: ``state.pt`` (training state, ``torch.save``, read with ``weights_only=True``),
 ``generator.safetensors`` (folded generator, our format), ``samples/step_XXXXXXXX.wav`` (first
-validation utterance), ``log.jsonl`` (losses and validation mel-L1 per checkpoint). All files
-are written atomically by rank 0.
+validation utterance), ``log.jsonl`` (losses and validation mel-L1 per checkpoint), and with
+``snapshot_every`` a copy of the generator ``snapshots/step_<N>.safetensors`` at those steps
+(for ``recipes/vocoder_curve.py``). All files are written atomically by rank 0.
 """
 
 from __future__ import annotations
@@ -58,6 +59,7 @@ class TrainConfig:
     betas: tuple = (0.8, 0.99)
     lr_decay: float = 0.999
     checkpoint_every: int = 500
+    snapshot_every: int = 0  # keep the generator of every such step (0: none); at checkpoints only
     valid_utterances: int = 2
     f0: bool = False
     f0_method: str = "dio"
@@ -305,6 +307,9 @@ def _checkpoint(out_dir, step, G, D, opt_g, opt_d, vconf, cfg, valid, logmel, lo
         "vocoder_config": dataclasses.asdict(vconf), "train_config": dataclasses.asdict(cfg),
     })
     save_vocoder(G, out_dir / GENERATOR_FILE)
+    if cfg.snapshot_every and step % cfg.snapshot_every == 0:
+        (out_dir / "snapshots").mkdir(exist_ok=True)
+        save_vocoder(G, out_dir / "snapshots" / f"step_{step}.safetensors")
     record = {"step": step, **losses}
     if valid:
         record["valid_mel_l1"] = validate(G, valid, logmel)

@@ -173,6 +173,7 @@ def main():
     from textless.encoders.fairseq_export import save_fairseq_checkpoint
     from textless.encoders.fairseq_import import load_fairseq
     from textless.encoders.hubert import HubertConfig, HubertEncoder, quantize_linear_int8
+    from textless.pipeline import encoder_autocast
     from textless.quantizers.kmeans import KMeansQuantizer, train_kmeans
     from textless.units import dedup
 
@@ -210,7 +211,7 @@ def main():
 
         def textless(enc, bf16=False):
             def run():
-                with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+                with encoder_autocast("cpu", bf16):  # what --bf16 does
                     f, n = enc.features(wav, layer=args.layer)
                 f = f.float()
                 labels = km.assign(f[0, : int(n)])

@@ -125,7 +125,7 @@ class ConvFeatureExtractor(nn.Module):
 
     def _infer_one(self, wav: torch.Tensor, n: int, convs, taps, dtype, block: int = 1024) -> torch.Tensor:
         """One waveform ``[T]`` (``n`` valid samples) -> ``[F, C]`` in ``dtype``."""
-        c0, k0, s0 = self.specs[0]
+        _, k0, s0 = self.specs[0]
         patches = wav.unfold(0, k0, s0)  # [F0, k0] view
 
         def layer0(a: int, b: int) -> torch.Tensor:  # raw conv-0 rows [a, b): [b - a, C0]

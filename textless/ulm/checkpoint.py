@@ -31,12 +31,30 @@ def _is_archive(path: Path) -> bool:
     return path.name.endswith((".tgz", ".tar.gz", ".tar"))
 
 
-def extract_gslm_archive(path: str | os.PathLike) -> Path:
+# Limits on what an archive may unpack into the cache. A GSLM ULM archive (hubert100_lm.tgz)
+# holds checkpoint_best.pt (a few hundred MB), dict.txt and a few small files; the caps leave
+# room for ten times that and stop a tar bomb before it fills the disk.
+MAX_ARCHIVE_MEMBER_BYTES = 4 << 30  # 4 GiB per file
+MAX_ARCHIVE_TOTAL_BYTES = 8 << 30  # 8 GiB in all
+MAX_ARCHIVE_MEMBERS = 10_000
+
+
+def extract_gslm_archive(
+    path: str | os.PathLike,
+    *,
+    max_member_bytes: int = MAX_ARCHIVE_MEMBER_BYTES,
+    max_total_bytes: int = MAX_ARCHIVE_TOTAL_BYTES,
+    max_members: int = MAX_ARCHIVE_MEMBERS,
+) -> Path:
     """Unpack a GSLM ULM archive (``hubert100_lm.tgz``) once into the cache and return the
     folder holding ``checkpoint_best.pt`` and ``dict.txt``.
 
-    Only regular files and folders are extracted (tarfile's ``data`` filter: no links, no paths
-    outside the target). The cache folder is named after the archive's sha256.
+    Only regular files and folders are extracted: a link, a device, an absolute name or one
+    holding ``..`` is refused (tarfile's ``data`` filter stays on behind these checks), as is
+    a file over ``max_member_bytes`` (bytes, the size its header declares, checked before any
+    byte of it is written), more than ``max_total_bytes`` in all, or more than ``max_members``
+    entries. A refused archive raises :class:`CheckpointError` and leaves nothing in the
+    cache. The cache folder is named after the archive's sha256.
     """
     import shutil
     import tarfile
@@ -51,16 +69,47 @@ def extract_gslm_archive(path: str | os.PathLike) -> Path:
         tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=".extract-"))
         try:
             with tarfile.open(path) as tar:
-                tar.extractall(tmp, filter="data")
+                for member in _checked_members(tar, path, max_member_bytes, max_total_bytes,
+                                               max_members):
+                    tar.extract(member, tmp, filter="data")
             os.replace(tmp, target)
-        except (tarfile.TarError, OSError) as e:
+        except (tarfile.TarError, OSError, CheckpointError) as e:
             shutil.rmtree(tmp, ignore_errors=True)
+            if isinstance(e, CheckpointError):
+                raise
             if not target.is_dir():  # (a concurrent extraction that won the rename is fine)
                 raise CheckpointError(f"{path}: cannot extract ({e})") from None
     found = sorted(p.parent for p in target.rglob("checkpoint_best.pt") if (p.parent / "dict.txt").is_file())
     if not found:
         raise CheckpointError(f"{path}: no checkpoint_best.pt with a dict.txt beside it inside")
     return found[0]
+
+
+def _checked_members(tar, path: Path, max_member_bytes: int, max_total_bytes: int,
+                     max_members: int):
+    """The members of ``tar`` one by one, each checked before it is yielded (see
+    :func:`extract_gslm_archive`); the first that breaks a rule raises :class:`CheckpointError`."""
+    total = 0
+    for count, member in enumerate(tar, 1):
+        if count > max_members:
+            raise CheckpointError(f"{path}: more than {max_members} entries; refused")
+        parts = member.name.replace("\\", "/").split("/")
+        if member.name.startswith(("/", "\\")) or ".." in parts:
+            raise CheckpointError(
+                f"{path}: {member.name!r} is an absolute path or climbs with '..'; refused"
+            )
+        if not (member.isfile() or member.isdir()):
+            raise CheckpointError(
+                f"{path}: {member.name!r} is a link or special file; a GSLM archive holds only "
+                f"files and folders"
+            )
+        total += member.size
+        if member.size > max_member_bytes or total > max_total_bytes:
+            raise CheckpointError(
+                f"{path}: {member.name!r} ({member.size} bytes) is over the size limit "
+                f"({max_member_bytes} bytes per file, {max_total_bytes} in all)"
+            )
+        yield member
 
 
 def load_ulm(path: str | os.PathLike, device="cpu") -> UnitLM:

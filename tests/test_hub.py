@@ -1,6 +1,7 @@
 import dataclasses
 import hashlib
 import http.server
+import json
 import os
 import re
 import subprocess
@@ -64,7 +65,7 @@ def test_download_is_cached_then_reused(server):
     assert path == hub.cache_dir() / "model.pt" and path.read_bytes() == PAYLOAD
     assert hub.fetch_file(f) == path
     assert hits == ["/model.pt"]  # the second call did not touch the server
-    assert _cache_files() == ["model.pt"]
+    assert _cache_files() == [".model.pt.sha256.json", "model.pt"]  # the file and its check record
 
 
 def test_http_error_and_offline_name_the_file(server, monkeypatch):
@@ -150,6 +151,9 @@ def test_cli_models_list_shows_every_sha(tmp_path):
         (("models", "frobnicate"), "invalid choice"),
         (("models", "list", "--kind", "banana"), "invalid choice"),
         (("models", "download", "hubert-base-ls960"), "hubert_base_ls960.pt.*put it at"),
+        (("models", "import", "/no/such/file", "--as", "../../../../tmp/escaped", "--kind", "vocoder"),
+         "invalid model name '../../../../tmp/escaped'"),
+        (("models", "download", "../../../../tmp/escaped"), "invalid model name"),
     ],
 )
 def test_cli_user_errors_are_one_line_exit_2(tmp_path, args, pattern, monkeypatch):
@@ -159,3 +163,109 @@ def test_cli_user_errors_are_one_line_exit_2(tmp_path, args, pattern, monkeypatc
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("textless: error: "), r.stderr
     assert re.search(pattern, lines[0])
+
+
+# --------------------------------------------------------------------------------------------
+# Bundle names never leave the cache
+
+
+@pytest.mark.parametrize(
+    "name", ["../../../escaped", "a/b", "a\\b", "/abs", ".hidden", "..", "-opt", "", "x" * 129, "é"]
+)
+def test_bundle_names_with_separators_are_refused(tmp_path, name):
+    f = tmp_path / "voc.safetensors"
+    f.write_bytes(b"weights")
+    with pytest.raises(TextlessError, match="invalid model name"):
+        hub.import_file(f, name, kind="vocoder")
+    assert not (hub.textless_home() / "registry.json").exists()
+    with pytest.raises(ModelNotFoundError, match="invalid model name"):
+        hub.get_bundle(name)
+
+
+def test_plain_names_with_dots_and_underscores_are_accepted(tmp_path):
+    f = tmp_path / "voc.safetensors"
+    f.write_bytes(b"weights")
+    b = hub.import_file(f, "my_voc-v1.2", kind="vocoder")
+    path = b.fetch()["checkpoint"]
+    assert path.parent == hub.cache_dir() / "user" / "my_voc-v1.2"
+    assert path.read_bytes() == b"weights"
+
+
+def test_escaping_name_in_a_hand_edited_registry_writes_nothing_outside(tmp_path):
+    """registry.json written by an older textless (or by hand) with a name holding '..'."""
+    f = tmp_path / "voc.safetensors"
+    f.write_bytes(b"weights")
+    name = "../../../escaped"  # cache is tmp_path/textless_home/hub: user/<name> -> tmp_path/escaped
+    entry = {"kind": "vocoder", "path": str(f), "sha256": hashlib.sha256(b"weights").hexdigest()}
+    home = hub.textless_home()
+    home.mkdir(parents=True)
+    (home / "registry.json").write_text(json.dumps({name: entry}))
+    with pytest.raises(TextlessError, match=r"registry\.json: invalid model name.*remove that entry"):
+        hub.all_bundles()
+    # even a RemoteFile built by hand cannot point outside the cache
+    rf = hub.RemoteFile("checkpoint", f.as_uri(), entry["sha256"], f"user/{name}/voc.safetensors")
+    with pytest.raises(TextlessError, match="would leave the cache"):
+        hub.fetch_file(rf)
+    assert not (tmp_path / "escaped").exists()
+
+
+# --------------------------------------------------------------------------------------------
+# Files placed by hand in the cache are checked once
+
+
+def _hand_placed(monkeypatch, data=PAYLOAD):
+    """A registered file (sha256 of PAYLOAD) whose bytes ``data`` were put in the cache by hand,
+    and a counter of the calls to ``hub.sha256_of``."""
+    f = hub.RemoteFile("checkpoint", "https://example.invalid/model.pt",
+                       hashlib.sha256(PAYLOAD).hexdigest(), "model.pt")
+    path = hub.cache_dir() / "model.pt"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    calls = []
+    real = hub.sha256_of
+    monkeypatch.setattr(hub, "sha256_of", lambda p, *a, **k: calls.append(p) or real(p, *a, **k))
+    monkeypatch.setenv("TEXTLESS_OFFLINE", "1")
+    return f, path, calls
+
+
+@pytest.mark.parametrize("data", [PAYLOAD[:-100], b"X" + PAYLOAD[1:]], ids=["truncated", "tampered"])
+def test_hand_placed_file_with_wrong_sha_is_refused(monkeypatch, data):
+    f, path, _ = _hand_placed(monkeypatch, data)
+    actual = hashlib.sha256(data).hexdigest()
+    with pytest.raises(ChecksumError) as e:
+        hub.fetch_file(f)
+    assert f.sha256 in str(e.value) and actual in str(e.value) and "\n" not in str(e.value)
+    with pytest.raises(ChecksumError):  # refused every time, not remembered as good
+        hub.fetch_file(f)
+
+
+def test_hand_placed_file_is_hashed_once_then_again_when_it_changes(monkeypatch):
+    f, path, calls = _hand_placed(monkeypatch)
+    assert hub.fetch_file(f) == path and len(calls) == 1
+    assert hub.fetch_file(f) == path and len(calls) == 1  # unchanged: the record is trusted
+    st = path.stat()
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000_000))  # same bytes, new mtime
+    assert hub.fetch_file(f) == path and len(calls) == 2
+    assert hub.fetch_file(f) == path and len(calls) == 2
+    path.write_bytes(PAYLOAD + b"more")  # rewritten: new size and mtime, checked again
+    with pytest.raises(ChecksumError):
+        hub.fetch_file(f)
+    assert len(calls) == 3
+
+
+def test_downloaded_and_imported_files_are_not_hashed_again(server, monkeypatch, tmp_path):
+    base, _ = server
+    sha = hashlib.sha256(PAYLOAD).hexdigest()
+    f = hub.RemoteFile("checkpoint", f"{base}/model.pt", sha, "model.pt")
+    hub.fetch_file(f)  # hashed while streaming
+    imported = hub.RemoteFile("checkpoint", "https://example.invalid/x.pt", sha, "imported.pt")
+    bundle = hub.Bundle("some-encoder", "encoder", "test", files=(imported,))
+    monkeypatch.setattr(hub, "all_bundles", lambda: {bundle.name: bundle})
+    src = tmp_path / "x.pt"
+    src.write_bytes(PAYLOAD)
+    hub.import_file(src, bundle.name)  # hashed once to match it to the bundle
+    calls = []
+    monkeypatch.setattr(hub, "sha256_of", lambda p, *a, **k: calls.append(p))
+    assert hub.fetch_file(f).read_bytes() == PAYLOAD
+    assert hub.fetch_file(imported).read_bytes() == PAYLOAD
+    assert calls == []

@@ -9,6 +9,11 @@ named in the bundle (``"module:function"``) and returns an ``eval()`` model.
 The official entries are the textless model zoo (see ``shared/reference/model_zoo.md``); their
 files cannot be fetched without network, so ``textless models import FILE --as NAME`` puts a
 file the user already has into the cache after checking its sha256.
+
+Bundle names are plain identifiers (:func:`check_name`): they become folder names in the cache.
+A file found in the cache (downloaded, imported, or placed there by hand) is checked against its
+sha256 once; a small record beside it (``.NAME.sha256.json``: size, mtime, hash) spares the
+hash on later loads until the file's size or mtime changes.
 """
 
 from __future__ import annotations
@@ -16,19 +21,44 @@ from __future__ import annotations
 import hashlib
 import importlib
 import json
+import logging
 import os
+import re
 import shutil
 import urllib.error
 import urllib.request
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Callable
 
 from .errors import ChecksumError, DownloadError, ModelNotFoundError, TextlessError
 from .files import atomic_open
 from .progress import progress as progress_bar
 
+log = logging.getLogger(__name__)
+
 KINDS = ("encoder", "quantizer", "ulm", "vocoder", "pipeline", "tts")
 PACKAGE_PREFIX = "package:"  # url of a file shipped inside the textless package
+NAME_MAX_CHARS = 128
+_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]*")
+
+
+def check_name(name: str, error: Callable[[str], Exception] = TextlessError) -> str:
+    """``name`` if it is a valid bundle name, else ``error`` (one line) saying why.
+
+    A name is ASCII letters, digits, ``-``, ``_`` and ``.``, starts with a letter, digit or
+    ``_`` (no leading dot or dash), at most :data:`NAME_MAX_CHARS` characters: it becomes a
+    folder name in the cache, so it can hold no separator and never mean ``..``.
+
+    >>> check_name("hubert-base-ls960-l6-km100")
+    'hubert-base-ls960-l6-km100'
+    """
+    if not (isinstance(name, str) and len(name) <= NAME_MAX_CHARS and _NAME.fullmatch(name)):
+        raise error(
+            f"invalid model name {name!r}: use ASCII letters, digits, '-', '_' and '.', "
+            f"starting with a letter, digit or '_', at most {NAME_MAX_CHARS} characters"
+        )
+    return name
 
 
 def textless_home() -> Path:
@@ -50,8 +80,16 @@ class RemoteFile:
     filename: str
 
     def cached_path(self) -> Path:
+        """Where the file lives: inside the package, or under :func:`cache_dir` (never outside:
+        a ``filename`` that is absolute or holds ``..`` raises :class:`TextlessError`)."""
         if self.url.startswith(PACKAGE_PREFIX):
             return Path(__file__).parent / self.url[len(PACKAGE_PREFIX) :]
+        parts = self.filename.replace("\\", "/").split("/")
+        if self.filename.startswith("/") or any(p in ("", ".", "..") for p in parts):
+            raise TextlessError(
+                f"cache file name {self.filename!r} would leave the cache {cache_dir()}; "
+                f"refusing to read or write it"
+            )
         return cache_dir() / self.filename
 
 
@@ -121,10 +159,13 @@ def fetch_file(f: RemoteFile, *, download: bool = True, progress: bool = False) 
     """The cached path of ``f``; downloads it first when it is missing and ``download`` is set.
 
     ``TEXTLESS_OFFLINE=1`` forbids network access. A missing file offline raises one
-    :class:`DownloadError` naming the file and where to put it.
+    :class:`DownloadError` naming the file and where to put it. A file already in the cache
+    (perhaps placed there by hand) is checked against ``f.sha256`` by :func:`verify_cached`.
     """
     path = f.cached_path()
     if path.is_file():
+        if f.sha256 is not None and not f.url.startswith(PACKAGE_PREFIX):
+            verify_cached(path, f.sha256)
         return path
     if f.url.startswith(PACKAGE_PREFIX):
         raise DownloadError(f"{path}: file of the installed package is missing; reinstall textless")
@@ -169,7 +210,55 @@ def download_file(
         if hint is not None:
             raise DownloadError(_where_to_put(hint, str(reason))) from None
         raise DownloadError(f"cannot download {url}: {reason}") from None
+    if sha256 is not None:
+        _remember_verified(dest, sha256)
     return dest
+
+
+def _record_path(path: Path) -> Path:
+    return path.with_name(f".{path.name}.sha256.json")
+
+
+def _stat_key(path: Path) -> dict:
+    st = path.stat()
+    return {"size": st.st_size, "mtime_ns": st.st_mtime_ns}
+
+
+def _remember_verified(path: Path, sha256: str, key: dict | None = None) -> None:
+    """Write the record that ``path`` (as it is now: size, mtime) hashed to ``sha256``.
+
+    Best effort: a cache that cannot be written (read-only) only costs a hash next time.
+    """
+    try:
+        record = dict(key or _stat_key(path), sha256=sha256)
+        with atomic_open(_record_path(path), "w") as out:
+            json.dump(record, out)
+    except OSError as e:
+        log.debug("cannot record the checked sha256 of %s: %s", path, e)
+
+
+def verify_cached(path: Path, sha256: str) -> Path:
+    """``path`` once its content is known to hash to ``sha256``, else :class:`ChecksumError`.
+
+    The hash is computed once; while the file keeps the size (bytes) and mtime (ns) stored in
+    its record (``.NAME.sha256.json`` beside it), later calls trust the record and read
+    nothing. A changed size or mtime, or a different expected hash, checks again.
+    """
+    key = _stat_key(path)
+    try:
+        if json.loads(_record_path(path).read_text()) == dict(key, sha256=sha256):
+            return path
+    except (OSError, ValueError):
+        pass  # no record, unreadable or stale: hash the file
+    actual = sha256_of(path)
+    if actual != sha256:
+        raise ChecksumError(
+            f"{path}: sha256 {actual} does not match the registered {sha256} (truncated or "
+            f"the wrong file?); delete it, then download or import the right file"
+        )
+    if _stat_key(path) == key:  # (not rewritten while it was being hashed)
+        _remember_verified(path, sha256, key)
+    return path
 
 
 def _where_to_put(f: RemoteFile, reason: str) -> str:
@@ -186,6 +275,7 @@ def import_file(path: str | os.PathLike, name: str, *, kind: str | None = None) 
     copied into the cache under that file's name. For a new name, ``kind`` is required and the
     file is registered as a user bundle in ``$TEXTLESS_HOME/registry.json``.
     """
+    check_name(name)
     path = Path(path)
     if not path.is_file():
         raise TextlessError(f"{path}: no such file")
@@ -202,6 +292,7 @@ def import_file(path: str | os.PathLike, name: str, *, kind: str | None = None) 
         for f in match:
             with atomic_open(f.cached_path(), "wb") as out, open(path, "rb") as src:
                 shutil.copyfileobj(src, out)
+            _remember_verified(f.cached_path(), digest)
         return bundle
     if kind not in KINDS or kind == "pipeline":
         raise TextlessError(
@@ -230,6 +321,8 @@ def _read_user_registry() -> dict:
 
 
 def _user_bundle(name: str, entry: dict) -> Bundle:
+    registry = textless_home() / "registry.json"
+    check_name(name, lambda msg: TextlessError(f"{registry}: {msg}; remove that entry"))
     url = Path(entry["path"]).as_uri()
     return Bundle(
         name=name,
@@ -261,6 +354,8 @@ def all_bundles() -> dict[str, Bundle]:
 
 
 def get_bundle(name: str) -> Bundle:
+    """The bundle registered as ``name`` (:class:`ModelNotFoundError` if none or invalid)."""
+    check_name(name, ModelNotFoundError)
     bundles = all_bundles()
     if name not in bundles:
         import difflib

@@ -84,7 +84,9 @@ def _tuples(v):
 NATIVE_LOADERS = {
     "encoder.hubert": "textless.encoders.hubert:from_native",
     "encoder.spectral": "textless.encoders.spectral:from_native",
+    "encoder.logmel": "textless.encoders.logmel:from_native",
     "quantizer.kmeans": "textless.quantizers.kmeans:from_native",
+    "quantizer.linear": "textless.quantizers.linear:from_native",
     "ulm": "textless.ulm.checkpoint:from_native",
     "vocoder.hifigan": "textless.vocoders.checkpoint:from_native",
 }

@@ -17,10 +17,10 @@ import sys
 
 from ..errors import TextlessError
 
-COMMAND_MODULES = ("models", "encode", "data", "ulm", "vocoder", "evaluate", "demo")
+COMMAND_MODULES = ("models", "encode", "encoder", "data", "ulm", "vocoder", "evaluate", "demo")
 GROUPS = {
     "models": "list, inspect, download and import model bundles",
-    "train": "train k-means, unit LMs, prompts and vocoders",
+    "train": "train encoders, k-means, unit LMs, prompts and vocoders",
     "data": "synthesize corpora, align them, build evaluation sets",
     "eval": "ABX, sWUGGY/sBLIMP, ASR-based WER/PER, bitrate, reports",
 }

@@ -21,7 +21,8 @@ def register(commands, groups):
                      help="use N sentences of the built-in grammar (seeded by --seed)")
     p.add_argument("--voices", nargs="+", default=None, metavar="VOICE",
                    help="ENGINE:NAME[@pitch=SEMITONES,tempo=FACTOR], e.g. flite:slt "
-                   "'flite:awb@pitch=3'; or one of the sets 'train' (default) and 'heldout'")
+                   "'flite:awb@pitch=3,formant=1.1'; or one of the sets 'train' (default), 'heldout' and "
+                   "'parallel' (the speaker-invariant encoder's 31 voices)")
     p.add_argument("--out", type=Path, required=True)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--per-sentence", type=int, default=1, help="voices speaking each sentence")
@@ -67,9 +68,9 @@ def register(commands, groups):
 
 
 def _voices(names, default):
-    from ..data.voices import HELDOUT_VOICES, TRAIN_VOICES
+    from ..data.voices import HELDOUT_VOICES, PARALLEL_VOICES, TRAIN_VOICES
 
-    sets = {"train": TRAIN_VOICES, "heldout": HELDOUT_VOICES}
+    sets = {"train": TRAIN_VOICES, "heldout": HELDOUT_VOICES, "parallel": PARALLEL_VOICES}
     if not names:
         return list(default)
     out = []

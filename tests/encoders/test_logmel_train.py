@@ -1,0 +1,218 @@
+"""The speaker-invariant encoder: DTW label transfer, perturbation, model, trainer (resume after a kill)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from textless.encoders.logmel import LogMelEncoder, LogMelEncoderConfig
+from textless.encoders.targets import transfer_labels
+
+TINY = LogMelEncoderConfig(dim=32, num_layers=2, num_heads=2, ffn_dim=64, pos_kernel=7)
+
+
+def test_dtw_transfer_puts_labels_where_they_belong_under_a_known_time_warp():
+    rng = np.random.default_rng(0)
+    n_seg = 40
+    protos = rng.normal(size=(n_seg, 16))                      # one sound per segment
+    seg_labels = rng.integers(0, 50, n_seg)
+    src_d = rng.integers(2, 9, n_seg)                          # canonical durations (frames)
+    warp = rng.uniform(0.4, 2.5, n_seg)                        # a different timing per segment
+    dst_d = np.maximum(1, np.round(src_d * warp)).astype(int)
+
+    def render(durations):
+        seg = np.repeat(np.arange(n_seg), durations)
+        return protos[seg] + 0.05 * rng.normal(size=(len(seg), 16)), seg
+
+    src, _ = render(src_d)
+    dst, dst_seg = render(dst_d)
+    got = transfer_labels(src, seg_labels[np.repeat(np.arange(n_seg), src_d)], dst)
+    truth = seg_labels[dst_seg]
+    assert got.shape == truth.shape
+    assert (got == truth).mean() > 0.97
+    # a linear time map (what a transfer without alignment does) is far worse on this warp
+    linear = seg_labels[np.repeat(np.arange(n_seg), src_d)][
+        np.minimum(len(src) - 1, (np.arange(len(dst)) * len(src) / len(dst)).astype(int))]
+    assert (linear == truth).mean() < 0.8
+
+
+def _mean_formants(wav, sr, ceiling_hz=5000.0):
+    """Median F1, F2 (Hz) over voiced frames (Burg; a male voice's ceiling is ~5000 Hz and
+    scales with the vocal tract, as Praat's manual advises)."""
+    import parselmouth
+
+    s = parselmouth.Sound(wav.astype(np.float64), sampling_frequency=sr)
+    formant = s.to_formant_burg(maximum_formant=ceiling_hz)
+    pitch = s.to_pitch()
+    f1, f2 = [], []
+    for t in np.arange(0.05, s.duration - 0.05, 0.01):
+        if pitch.get_value_at_time(t) > 0:  # voiced frames only
+            a, b = formant.get_value_at_time(1, t), formant.get_value_at_time(2, t)
+            if np.isfinite(a) and np.isfinite(b):
+                f1.append(a), f2.append(b)
+    return np.median(f1), np.median(f2)
+
+
+def test_change_gender_keeps_length_and_moves_formants(tmp_path):
+    pytest.importorskip("parselmouth")
+    from textless.audio import load_audio
+    from textless.data.perturb import change_gender
+
+    from ..conftest import flite_wav
+
+    wav, sr = load_audio(flite_wav("a father saw all the cars far away", tmp_path / "a.wav", "rms"), 16000)
+    f1, f2 = _mean_formants(wav, sr)
+    up = change_gender(wav, sr, formant_ratio=1.3)
+    down = change_gender(wav, sr, formant_ratio=1 / 1.3)
+    assert up.shape == down.shape == wav.shape and up.dtype == np.float32
+    u1, u2 = _mean_formants(up, sr, 5000 * 1.3)
+    d1, d2 = _mean_formants(down, sr, 5000 / 1.3)
+    assert 1.12 < u2 / f2 < 1.5 and 1.1 < u1 / f1 < 1.55, (f1, f2, u1, u2)
+    assert 0.65 < d2 / f2 < 0.9 and d1 < f1, (f1, f2, d1, d2)
+    # pitch ratio moves the pitch, not the length
+    high = change_gender(wav, sr, pitch_ratio=1.5)
+    assert high.shape == wav.shape
+    import pyworld
+
+    def median_f0(x):
+        f0, _ = pyworld.harvest(x.astype(np.float64), sr, frame_period=10)
+        return np.median(f0[f0 > 0])
+
+    assert 1.3 < median_f0(high) / median_f0(wav) < 1.7
+
+
+def test_padded_batch_equals_single_items_and_the_checkpoint_round_trips(tmp_path):
+    from textless.checkpoint import load_component
+    from textless.quantizers.linear import LinearQuantizer, LinearQuantizerConfig
+
+    torch.manual_seed(0)
+    enc = LogMelEncoder(TINY).eval()
+    wavs = [torch.randn(16000), torch.randn(9000)]
+    batch = torch.nn.utils.rnn.pad_sequence(wavs, batch_first=True)
+    feats, frames = enc.features(batch, torch.tensor([16000, 9000]))
+    assert frames.tolist() == [(16000 - 400) // 320 + 1, (9000 - 400) // 320 + 1]
+    for i, w in enumerate(wavs):
+        f, n = enc.features(w[None])
+        assert torch.allclose(feats[i, : int(n[0])], f[0], atol=1e-5)
+        assert not feats[i, int(n[0]):].any()
+    enc.save(tmp_path / "e.safetensors")
+    q = LinearQuantizer(LinearQuantizerConfig(7, TINY.dim))
+    q.save(tmp_path / "q.safetensors")
+    enc2, q2 = load_component(tmp_path / "e.safetensors"), load_component(tmp_path / "q.safetensors")
+    assert torch.equal(enc2.features(batch)[0], enc.features(batch)[0])
+    assert torch.equal(q2.assign(feats), q.assign(feats)) and int(q2.assign(feats).max()) < 7
+
+
+@pytest.fixture(scope="module")
+def parallel_corpus(tmp_path_factory):
+    """Two flite voices speaking the same 6 sentences + the default bundle's frame units of them."""
+    import shutil
+
+    if shutil.which("flite") is None:
+        pytest.skip("flite is not installed")
+    d = tmp_path_factory.mktemp("parallel")
+    env = {**os.environ, "TEXTLESS_HOME": str(d / "home")}
+    run = lambda *a: subprocess.run([sys.executable, "-m", "textless", *a], check=True, env=env,  # noqa: E731
+                                    capture_output=True, text=True)
+    run("data", "synth", "--generate", "6", "--voices", "flite:rms", "flite:slt", "--per-sentence", "2",
+        "--out", str(d / "corpus"), "--workers", "1")
+    run("encode", "--no-dedup", "--manifest", str(d / "corpus" / "manifest.tsv"), "--out", str(d / "units.jsonl"))
+    return d
+
+
+def _train_cmd(corpus: Path, out: Path, steps: int):
+    return [sys.executable, "-m", "textless", "train", "encoder", "--corpus", str(corpus / "corpus"),
+            "--targets", str(corpus / "units.jsonl"), "--out", str(out), "--canonical", "flite-rms",
+            "--perturb-views", "1", "--eq-db", "6", "--mask-prob", "0.3", "--unmasked-weight", "0.5",
+            "--dim", "32", "--layers", "1", "--heads", "2", "--ffn-dim", "64", "--batch-size", "2",
+            "--crop-frames", "40", "--steps", str(steps), "--save-every", "3", "--valid-every", "4",
+            "--warmup-steps", "2", "--workers", "1"]
+
+
+def _losses(out: Path) -> dict[int, float]:
+    return {r["step"]: r["loss"] for r in map(json.loads, (out / "log.jsonl").read_text().splitlines())}
+
+
+@pytest.mark.slow
+def test_encoder_training_resumes_to_the_same_losses_after_a_kill(parallel_corpus, tmp_path):
+    steps = 12
+    whole = tmp_path / "whole"
+    subprocess.run(_train_cmd(parallel_corpus, whole, steps), check=True, capture_output=True)
+    # the same prepared data (Praat's perturbation is not bit-reproducible between runs; a run
+    # keeps its prepared data in its folder, so a resumed run always has its own)
+    import shutil
+
+    killed = tmp_path / "killed"
+    shutil.copytree(whole / "data", killed / "data")
+    proc = subprocess.Popen(_train_cmd(parallel_corpus, killed, steps), stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    deadline = time.time() + 300
+    while not (killed / "state.pt").is_file() and proc.poll() is None and time.time() < deadline:
+        time.sleep(0.05)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    state = torch.load(killed / "state.pt", weights_only=True)
+    assert 0 < state["step"] < steps  # killed mid-run, after a checkpoint
+    subprocess.run(_train_cmd(parallel_corpus, killed, steps), check=True, capture_output=True)
+    a, b = _losses(whole), _losses(killed)
+    assert sorted(a) == sorted(b) == list(range(1, steps + 1))
+    for s in a:
+        assert a[s] == pytest.approx(b[s], rel=1e-5, abs=1e-6), s
+    # the exported encoder + head encode speech into the targets' vocabulary
+    from textless.checkpoint import load_component
+    from textless.pipeline import Pipeline
+
+    pipe = Pipeline(load_component(killed / "encoder.safetensors"),
+                    load_component(killed / "quantizer.safetensors"))
+    wav = next((parallel_corpus / "corpus" / "wav").rglob("*.wav"))
+    units = pipe.encode_file(wav)
+    assert units.vocab_size == 50 and int(units.units.max()) < 50
+
+
+def test_cross_voice_targets_come_from_the_canonical_utterance(parallel_corpus, tmp_path):
+    from textless.encoders.train import EncoderTrainConfig, prepare_data
+    from textless.units import read_units
+
+    c = EncoderTrainConfig(corpora=(str(parallel_corpus / "corpus"),),
+                           targets=str(parallel_corpus / "units.jsonl"), out_dir=str(tmp_path),
+                           canonical="flite-rms", model=TINY, valid_fraction=0.0, workers=1)
+    data = prepare_data(c, show_progress=False)
+    assert len(data.offsets) - 1 == 12 and data.mels.shape[0] == 1
+    own = {u.id: u.units.numpy() for u in read_units(parallel_corpus / "units.jsonl")}
+    # the rms utterances keep their own labels; the slt ones get transferred labels over the
+    # same units, which agree with slt's own MFCC units less often than rms' do with theirs
+    speakers = dict(line.split("\t") for line in
+                    (parallel_corpus / "corpus" / "speakers.tsv").read_text().splitlines())
+    from textless.data.manifest import read_manifest
+
+    _, entries = read_manifest(parallel_corpus / "corpus" / "manifest.tsv")
+    ids = [Path(rel).stem for rel, _ in entries]
+    for i, uid in enumerate(ids):
+        lab = data.labels[data.offsets[i]: data.offsets[i + 1]]
+        if speakers[uid] == "flite-rms":
+            assert np.array_equal(lab, own[uid][: len(lab)])
+        else:
+            assert set(lab.tolist()) <= set(np.concatenate(list(own.values())).tolist())
+            assert len(lab) == min(len(own[uid]), data.offsets[i + 1] - data.offsets[i])
+
+
+def test_train_encoder_help_explains_every_flag():
+    from textless.cli import build_parser
+
+    parser = build_parser()
+    train = next(a for a in parser._subparsers._group_actions[0].choices["train"]._actions
+                 if a.__class__.__name__ == "_SubParsersAction")
+    sub = train.choices["encoder"]
+    flags = [a for a in sub._actions if a.option_strings and a.dest != "help"]
+    assert len(flags) > 20
+    for a in flags:
+        assert a.help and len(a.help) > 8, a.option_strings

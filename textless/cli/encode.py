@@ -81,7 +81,9 @@ def register(commands, groups):
         "kmeans", help="train k-means on encoder features of a corpus (faiss)",
         description="Features are streamed file by file; a uniform random sample of at most "
         "--max-frames frames is kept (reservoir), so memory is bounded by max_frames x dim x 4 bytes "
-        "(default 200000 x 768 x 4 = 614 MB for HuBERT base) whatever the corpus size. Seeded.",
+        "(default 200000 x 768 x 4 = 614 MB for HuBERT base) whatever the corpus size. Seeded. "
+        "The pass is checkpointed in OUT.state/ every --save-every files: rerunning the same command "
+        "after a kill resumes it and gives the same centroids; OUT.state/ is removed once OUT is written.",
     )
     _add_inputs(p)
     _add_encoder(p)
@@ -90,6 +92,8 @@ def register(commands, groups):
                    help="frames kept for training (memory bound: max_frames x dim x 4 bytes)")
     p.add_argument("--niter", type=int, default=50, help="k-means iterations")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--save-every", type=int, default=100,
+                   help="files between checkpoints of the feature pass in OUT.state/ (default 100)")
     p.add_argument("--out", required=True, help="output .safetensors")
     p.set_defaults(func=cmd_train_kmeans)
 
@@ -216,21 +220,22 @@ def cmd_s2st(args):
 
 
 def cmd_train_kmeans(args):
-    from ..quantizers.kmeans import train_kmeans_on_corpus
+    from ..quantizers.kmeans import train_kmeans_file
 
     if args.clusters < 2:
         raise TextlessError("-k must be at least 2")
     if args.max_frames < args.clusters:
         raise TextlessError("--max-frames must be at least -k")
+    if args.save_every < 1:
+        raise TextlessError("--save-every must be at least 1")
     encoder, device = _load_encoder(args)
     _check_layer(encoder, args.layer)
     if getattr(encoder, "num_layers", 0) and args.layer is None:
         raise TextlessError("--layer is required for a transformer encoder")
     items = _inputs(args)
     name = Path(args.checkpoint).stem if args.checkpoint else args.spectral
-    km = train_kmeans_on_corpus(encoder, [it.path for it in items], args.clusters, layer=args.layer,
-                                max_frames=args.max_frames, seed=args.seed, niter=args.niter,
-                                encoder_name=name, device=device, bf16=args.bf16)
-    km.save(args.out)
+    km = train_kmeans_file(encoder, [it.path for it in items], args.clusters, args.out, layer=args.layer,
+                           max_frames=args.max_frames, seed=args.seed, niter=args.niter,
+                           save_every=args.save_every, encoder_name=name, device=device, bf16=args.bf16)
     log.info("wrote %s (K=%d, dim=%d)", args.out, km.vocab_size, km.dim)
     return 0

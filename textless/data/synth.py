@@ -79,6 +79,23 @@ def _job(args) -> tuple[int, bool]:
     return synthesize(parse_voice(spec), path, text, phones=phones, sample_rate=sample_rate), True
 
 
+def _exit_with_parent(parent_pid: int, period_s: float = 0.5) -> None:
+    """Pool-worker initializer: end this worker when its parent is gone.
+
+    A parent killed with SIGKILL cannot shut its pool down, and the workers (which inherited the
+    writing end of their own task pipe) would wait for work forever; this thread ends them.
+    """
+    import threading
+    import time
+
+    def watch():
+        while os.getppid() == parent_pid:
+            time.sleep(period_s)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True, name="exit-with-parent").start()
+
+
 def speak_all(jobs, *, workers: int | None = None, desc: str = "synthesize",
               show_progress: bool = True) -> list[tuple[int, bool]]:
     """Run ``jobs: [(voice spec, wav path, text or None, phones or None, sample_rate)]`` in
@@ -89,7 +106,8 @@ def speak_all(jobs, *, workers: int | None = None, desc: str = "synthesize",
     workers = workers or os.cpu_count() or 1
     bar = dict(total=len(jobs), desc=desc, unit="utt", enabled=show_progress)
     if workers > 1 and len(jobs) > 1:
-        with ProcessPoolExecutor(min(workers, len(jobs))) as pool:
+        with ProcessPoolExecutor(min(workers, len(jobs)), initializer=_exit_with_parent,
+                                 initargs=(os.getpid(),)) as pool:
             return list(progress(pool.map(_job, jobs, chunksize=16), **bar))
     return [_job(j) for j in progress(jobs, **bar)]
 

@@ -6,13 +6,20 @@ agrees with sklearn ``MiniBatchKMeans.predict`` on float32 features. Official ``
 through a restricted unpickler (sklearn classes become inert stubs, numpy arrays are read as raw
 bytes, object arrays and every other global are refused), so no code from the file runs.
 Our own files are safetensors with ``{vocab_size, dim, encoder, layer}`` in the metadata.
+
+Training (:func:`train_kmeans_file`): a pass over the corpus keeps a seeded uniform reservoir of
+frames, checkpointed in ``OUT.state/state.pt`` so that a killed run resumes where it stopped and
+ends with the same centroids; then faiss k-means; then ``OUT`` is written and the state removed.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import os
 import pickle
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
@@ -22,6 +29,7 @@ import torch
 from torch import nn
 
 from ..errors import CheckpointError, TextlessError
+from ..files import atomic_path
 
 log = logging.getLogger(__name__)
 
@@ -216,7 +224,9 @@ def load_bundle(bundle, files: dict, device="cpu") -> KMeansQuantizer:
 class FrameReservoir:
     """Uniform sample of at most ``capacity`` frames from a stream (Algorithm R), seeded.
 
-    Memory: ``capacity * dim * 4`` bytes, whatever the corpus size.
+    Memory: ``capacity * dim * 4`` bytes, whatever the corpus size. :meth:`state` and
+    :meth:`from_state` capture everything a later :meth:`add` depends on (kept frames, count
+    seen, generator state), so a restored reservoir continues exactly as the original would.
     """
 
     def __init__(self, capacity: int, seed: int = 0):
@@ -245,6 +255,25 @@ class FrameReservoir:
     def sample(self) -> np.ndarray:
         return np.zeros((0, 0), np.float32) if self.buffer is None else self.buffer[: self.filled]
 
+    def state(self) -> dict:
+        """``{capacity, seen, filled, rng (JSON), frames: [filled, D] float32 tensor}``; no pickle."""
+        frames = torch.from_numpy(np.ascontiguousarray(self.sample()))
+        return {"capacity": self.capacity, "seen": self.seen, "filled": self.filled,
+                "rng": json.dumps(self.rng.bit_generator.state), "frames": frames}
+
+    @classmethod
+    def from_state(cls, state: dict) -> "FrameReservoir":
+        r = cls(int(state["capacity"]))
+        r.seen, r.filled = int(state["seen"]), int(state["filled"])
+        r.rng.bit_generator.state = json.loads(state["rng"])
+        frames = state["frames"].numpy()
+        if r.filled != len(frames) or r.filled > r.capacity:
+            raise CheckpointError(f"k-means state: {len(frames)} frames stored, {r.filled} recorded")
+        if r.filled:
+            r.buffer = np.empty((r.capacity, frames.shape[1]), np.float32)
+            r.buffer[: r.filled] = frames
+        return r
+
 
 def train_kmeans(
     feats: np.ndarray, k: int, *, niter: int = 50, seed: int = 0, nredo: int = 1,
@@ -262,29 +291,108 @@ def train_kmeans(
     return KMeansQuantizer(torch.from_numpy(km.centroids.copy()), encoder, layer)
 
 
+STATE_FILE = "state.pt"
+
+
+def _pass_fingerprint(encoder, paths: list, settings: dict) -> str:
+    """sha256 of the settings, the encoder's weights and the inputs (absolute path and size)."""
+    h = hashlib.sha256(json.dumps(settings, sort_keys=True).encode())
+    for name, t in encoder.state_dict().items():
+        h.update(name.encode())
+        h.update(t.detach().cpu().contiguous().reshape(-1).view(torch.uint8).numpy().tobytes())
+    for p in paths:
+        try:
+            size = os.stat(p).st_size
+        except OSError:
+            size = -1
+        h.update(f"{os.path.abspath(p)}\t{size}\n".encode())
+    return h.hexdigest()
+
+
+def _load_pass(state_dir: Path, fingerprint: str) -> tuple[int, FrameReservoir] | None:
+    path = state_dir / STATE_FILE
+    if not path.is_file():
+        return None
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as e:
+        raise CheckpointError(f"{path}: unreadable k-means state ({type(e).__name__}); delete it") from None
+    if state.get("fingerprint") != fingerprint:
+        raise TextlessError(f"{state_dir} holds a k-means pass over other inputs, encoder or settings "
+                            "(--max-frames, --seed, --layer, --bf16); delete it or give another --out")
+    return int(state["files_done"]), FrameReservoir.from_state(state["reservoir"])
+
+
+def _save_pass(state_dir: Path, fingerprint: str, files_done: int, reservoir: FrameReservoir) -> None:
+    with atomic_path(state_dir / STATE_FILE) as tmp:
+        torch.save({"format_version": 1, "fingerprint": fingerprint, "files_done": files_done,
+                    "reservoir": reservoir.state()}, tmp)
+
+
 def train_kmeans_on_corpus(
     encoder, paths: Iterable, k: int, *, layer: int | None, max_frames: int = 200_000,
     seed: int = 0, niter: int = 50, encoder_name: str | None = None, device="cpu",
-    show_progress: bool = True, bf16: bool = False,
+    show_progress: bool = True, bf16: bool = False, state_dir: str | os.PathLike | None = None,
+    save_every: int = 100,
 ) -> KMeansQuantizer:
     """Stream ``paths`` through ``encoder`` (layer ``layer``), keep a uniform reservoir of at most
     ``max_frames`` frames (memory ``max_frames * dim * 4`` bytes), and fit ``k`` centroids.
     Unreadable files are skipped with a warning. ``bf16``: see
-    :func:`textless.pipeline.encoder_autocast`."""
+    :func:`textless.pipeline.encoder_autocast`.
+
+    With ``state_dir``, the pass is checkpointed to ``state_dir/state.pt`` (atomically, every
+    ``save_every`` files and at its end): files done, reservoir frames and generator state. A
+    rerun after a kill continues from there, and its centroids equal an uninterrupted run's. A
+    state from other inputs or settings (``max_frames``, ``seed``, ``layer``, ``bf16``, encoder
+    weights) is refused; ``k`` and ``niter`` may change, as they do not enter the pass."""
     from ..audio import load_audio
     from ..errors import AudioError
     from ..pipeline import encoder_autocast
     from ..progress import progress
 
+    if save_every < 1:
+        raise TextlessError("save_every must be at least 1 file")
     paths = list(paths)
-    reservoir = FrameReservoir(max_frames, seed)
-    for p in progress(paths, desc="features", unit="file", enabled=show_progress):
+    start, reservoir = 0, FrameReservoir(max_frames, seed)
+    if state_dir is not None:
+        state_dir = Path(state_dir)
+        fingerprint = _pass_fingerprint(encoder, paths, {"layer": layer, "max_frames": max_frames,
+                                                         "seed": seed, "bf16": bf16})
+        restored = _load_pass(state_dir, fingerprint)
+        if restored is not None:
+            start, reservoir = restored
+            log.info("resuming the feature pass at file %d of %d", start, len(paths))
+    bar = progress(total=len(paths), initial=start, desc="features", unit="file", enabled=show_progress)
+    for i in range(start, len(paths)):
         try:
-            wav, _ = load_audio(p, encoder.sample_rate, min_samples=encoder.receptive_field)
+            wav, _ = load_audio(paths[i], encoder.sample_rate, min_samples=encoder.receptive_field)
         except AudioError as e:
             log.warning("skipping %s", e)
-            continue
-        with torch.inference_mode(), encoder_autocast(device, bf16):
-            f, n = encoder.features(torch.from_numpy(wav)[None].to(device), None, layer)
-        reservoir.add(f[0, : int(n[0])].float().cpu().numpy())
+        else:
+            with torch.inference_mode(), encoder_autocast(device, bf16):
+                f, n = encoder.features(torch.from_numpy(wav)[None].to(device), None, layer)
+            reservoir.add(f[0, : int(n[0])].float().cpu().numpy())
+        bar.update(1)
+        done = i + 1
+        if state_dir is not None and (done % save_every == 0 or done == len(paths)):
+            _save_pass(state_dir, fingerprint, done, reservoir)
+    bar.close()
     return train_kmeans(reservoir.sample(), k, niter=niter, seed=seed, encoder=encoder_name, layer=layer)
+
+
+def train_kmeans_file(encoder, paths: Iterable, k: int, out: str | os.PathLike, *,
+                      save_every: int = 100, **kwargs) -> KMeansQuantizer:
+    """:func:`train_kmeans_on_corpus` resumable after a kill: the pass is checkpointed in
+    ``OUT.state/`` (see :func:`state_dir_for`); writes the quantizer to ``out`` (atomically),
+    then removes the state."""
+    state_dir = state_dir_for(out)
+    km = train_kmeans_on_corpus(encoder, paths, k, state_dir=state_dir, save_every=save_every, **kwargs)
+    km.save(out)
+    shutil.rmtree(state_dir, ignore_errors=True)
+    return km
+
+
+def state_dir_for(out: str | os.PathLike) -> Path:
+    """Where a k-means written to ``out`` keeps its resumable pass: ``OUT.state/`` beside it."""
+    out = Path(out)
+    return out.with_name(out.name + ".state")

@@ -3,16 +3,24 @@
 A client of the Python API only: ``textless.pipeline.load_pipeline`` and
 ``Pipeline.continue_speech``. Run with ``textless demo`` or ``python demos/continuation.py``.
 Requests are queued (one continuation at a time), so several users wait rather than crash.
+Limits a user meets: prompts up to ``MAX_PROMPT_S`` seconds, uploads up to ``MAX_UPLOAD_MB``
+MB (Gradio refuses bigger ones before they reach the app: HTTP 413), seeds from 0 to
+``MAX_SEED``; each is a message in the page, never a crash.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import threading
 
 import numpy as np
 
 MAX_PROMPT_S = 30.0
+#: upload cap in MB (10**6 bytes, Gradio's "mb"); 30 s of 16-bit 48 kHz stereo wav is 5.8 MB
+MAX_UPLOAD_MB = 20
+#: seeds go to ``torch.Generator.manual_seed``; keep them to 32 bits, like numpy's
+MAX_SEED = 2**32 - 1
 
 
 def spectrogram_figure(wav: np.ndarray, sample_rate: int, boundary_s: float):
@@ -57,6 +65,7 @@ class ContinuationApp:
 
         if not audio_path:
             raise gr.Error("Upload or record some speech first.")
+        seed = check_seed(seed)
         try:
             pipe = self.pipeline(model)
             if pipe.ulm is None or pipe.vocoder is None:
@@ -64,7 +73,7 @@ class ContinuationApp:
             wav = pipe.load(audio_path, max_duration_s=MAX_PROMPT_S)
             result = pipe.continue_speech(
                 wav, duration_s=float(duration_s), temperature=float(temperature),
-                seed=int(seed), stop_at_eos=False,
+                seed=seed, stop_at_eos=False,
             )
         except AudioTooLongError:
             raise gr.Error(f"The prompt is longer than {MAX_PROMPT_S:g} s: please trim it.") from None
@@ -83,6 +92,20 @@ class ContinuationApp:
         return text, (sr, _int16(prompt)), (sr, _int16(cont)), fig
 
 
+def check_seed(seed) -> int:
+    """The seed as an int in ``[0, MAX_SEED]``; anything else (empty, NaN, 2.5, -1, 1e30) is a
+    ``gr.Error`` that the page shows, not an exception from deep in torch."""
+    import gradio as gr
+
+    try:
+        value = float(seed)
+    except (TypeError, ValueError):
+        value = math.nan
+    if not (math.isfinite(value) and value == int(value) and 0 <= value <= MAX_SEED):
+        raise gr.Error(f"The seed must be a whole number from 0 to {MAX_SEED}, got {seed!r}.")
+    return int(value)
+
+
 def _int16(wav: np.ndarray) -> np.ndarray:
     return (np.clip(wav, -1, 1) * 32767).astype(np.int16)
 
@@ -96,7 +119,7 @@ def build_demo(models: list[str], device: str = "cpu"):
         gr.Markdown(
             "# textless — continue a spoken prompt\n"
             "Speech → discrete units → unit language model → units → speech, with no text. "
-            f"Prompts up to {MAX_PROMPT_S:g} s; wav, flac or ogg."
+            f"Prompts up to {MAX_PROMPT_S:g} s and {MAX_UPLOAD_MB} MB; wav, flac or ogg."
         )
         with gr.Row():
             with gr.Column():
@@ -104,7 +127,7 @@ def build_demo(models: list[str], device: str = "cpu"):
                                  elem_id="prompt-audio")
                 model = gr.Dropdown(models, value=models[0], label="bundle")
                 temperature = gr.Slider(0.1, 1.5, value=0.7, step=0.05, label="temperature")
-                seed = gr.Number(value=0, precision=0, label="seed")
+                seed = gr.Number(value=0, precision=0, label=f"seed (0 to {MAX_SEED})")
                 duration = gr.Slider(1.0, 15.0, value=4.0, step=0.5, label="continuation (s)")
                 go = gr.Button("Continue", variant="primary", elem_id="continue-button")
             with gr.Column():
@@ -118,13 +141,21 @@ def build_demo(models: list[str], device: str = "cpu"):
     return demo
 
 
+def launch(models: list[str], device: str = "cpu", **kwargs):
+    """Build the app and serve it with the upload cap; ``kwargs`` go to ``Blocks.launch``
+    (``server_name``, ``server_port``, ``prevent_thread_lock``, ...). Returns the app."""
+    demo = build_demo(models, device)
+    demo.launch(max_file_size=f"{MAX_UPLOAD_MB}mb", **kwargs)
+    return demo
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", action="append", help="pipeline name or folder (repeatable)")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=7860)
     args = parser.parse_args(argv)
-    build_demo(args.model or ["default"]).launch(server_name=args.host, server_port=args.port)
+    launch(args.model or ["default"], server_name=args.host, server_port=args.port)
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 import subprocess
 import shutil
 
@@ -36,13 +37,27 @@ SYN = [  # (filename, voice, type, subtype, correct, id, score); k-th correct pa
 ]
 
 
-def write_lexical_gold(path):
+def write_gold(path, header, rows):
+    """``rows``: dicts by column name, written in the order of ``header``."""
     with open(path, "w", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(LEX_HEADER)
-        for name, voice, freq, word, correct, i, _ in LEX:
-            w.writerow([name, voice, freq if correct else "", word, "p h", 3, correct, i])
+        w = csv.DictWriter(f, fieldnames=header)
+        w.writeheader()
+        w.writerows(rows)
     return path
+
+
+def write_lexical_gold(path, header=LEX_HEADER):
+    return write_gold(path, header, [
+        {"id": i, "filename": name, "voice": voice, "frequency": freq if correct else "",
+         "word": word, "phones": "p h", "length": 3, "correct": correct}
+        for name, voice, freq, word, correct, i, _ in LEX])
+
+
+def write_syntactic_gold(path, header=SYN_HEADER):
+    return write_gold(path, header, [
+        {"id": i, "filename": name, "voice": voice, "type": t, "subtype": st,
+         "transcription": "some text", "correct": correct}
+        for name, voice, t, st, correct, i, _ in SYN])
 
 
 def test_lexical_accuracy_by_hand(tmp_path):
@@ -63,13 +78,7 @@ def test_lexical_accuracy_by_hand(tmp_path):
 
 
 def test_syntactic_accuracy_by_hand(tmp_path):
-    path = tmp_path / "gold.csv"
-    with open(path, "w", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(SYN_HEADER)
-        for name, voice, t, st, correct, i, _ in SYN:
-            w.writerow([name, voice, t, st, "some text", correct, i])
-    gold = lx.read_gold(path, lx.SYNTACTIC_REQUIRED)
+    gold = lx.read_gold(write_syntactic_gold(tmp_path / "gold.csv"), lx.SYNTACTIC_REQUIRED)
     acc = lx.syntactic_accuracy(gold, {r[0]: r[-1] for r in SYN})
     assert acc["pairs"] == 3
     assert acc["all"] == pytest.approx((0.75 + 0.0 + 1.0) / 3)
@@ -103,13 +112,13 @@ def test_cli_lexical_end_to_end(tiny_pipeline, tmp_path):
     rows = [("w1", "slt", 10, "cat", 1, "1"), ("n1", "slt", "", "kat", 0, "1"),
             ("w2", "kal", 0, "dog", 1, "1"), ("n2", "kal", "", "dag", 0, "1"),
             ("w3", "slt", 50, "sun", 1, "2"), ("n3", "slt", "", "sen", 0, "2")]
-    with open(split / "gold.csv", "w", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(LEX_HEADER)
-        for name, voice, freq, word, correct, i in rows:
-            subprocess.run(["flite", "-voice", voice, "-t", word, "-o", str(split / f"{name}.wav")],
-                           check=True)
-            w.writerow([name, voice, freq, word, "x", 3, correct, i])
+    for name, voice, _freq, word, _correct, _i in rows:
+        subprocess.run(["flite", "-voice", voice, "-t", word, "-o", str(split / f"{name}.wav")],
+                       check=True)
+    write_gold(split / "gold.csv", LEX_HEADER, [
+        {"id": i, "filename": name, "voice": voice, "frequency": freq, "word": word,
+         "phones": "x", "length": 3, "correct": correct}
+        for name, voice, freq, word, correct, i in rows])
     out, js = tmp_path / "sub", tmp_path / "acc.json"
     assert main(["eval", "lexical", str(tmp_path / "data"), "--model", str(tiny_pipeline),
                  "--out", str(out), "--json", str(js)]) == 0
@@ -167,11 +176,7 @@ def test_cli_syntactic_submission(tmp_path, capsys):
 
     split = tmp_path / "syntactic" / "dev"
     split.mkdir(parents=True)
-    with open(split / "gold.csv", "w", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(SYN_HEADER)
-        for name, voice, t, st, correct, i, _ in SYN:
-            w.writerow([name, voice, t, st, "some text", correct, i])
+    write_syntactic_gold(split / "gold.csv")
     sub = lx.write_submission(tmp_path / "sub" / "syntactic" / "dev.txt", {r[0]: r[-1] for r in SYN})
     js = tmp_path / "acc.json"
     assert main(["eval", "syntactic", str(tmp_path), "--submission", str(sub),
@@ -192,3 +197,139 @@ def test_lexical_without_frequencies(tmp_path):
     acc = lx.lexical_accuracy(lx.read_gold(path, lx.LEXICAL_REQUIRED), {r[0]: r[-1] for r in LEX})
     assert acc["all"] == pytest.approx(0.5) and acc["invocab"] is None
     assert acc["by_frequency"] == {}
+
+
+# ------------------------------------------------------------------------------------------
+# An independent reading with the official scorer's semantics (zerospeech-benchmarks,
+# tasks/lm/lexical.py and syntactic.py, as written down in docs/zerospeech.md): it keys rows by
+# filename, pairs them by the columns named voice/id (lexical) or by row order (syntactic),
+# but takes frequency, word, length (lexical) and type (syntactic) BY POSITION in its by-pair
+# frame, whose columns are the gold's own, in file order, less filename, phones and correct.
+OFFICIAL_BANDS = (("oov", 0, 1), ("1-5", 1, 5), ("6-20", 5, 20), ("21-100", 20, 100),
+                  (">100", 100, math.inf))
+
+
+def _rows(path):
+    with open(path, newline="") as f:
+        header, *rows = list(csv.reader(f))
+    return header, [dict(zip(header, r)) for r in rows]
+
+
+def _pair_score(good, bad):
+    return 0.5 * (good == bad) + (good > bad)
+
+
+def official_lexical(gold_path, scores):
+    header, rows = _rows(gold_path)
+    frame = [c for c in header if c not in ("filename", "phones", "correct")]
+    words = {(r["voice"], r["id"]): r for r in rows if int(r["correct"]) == 1}
+    nonwords = {(r["voice"], r["id"]): r for r in rows if int(r["correct"]) == 0}
+    per_id = {}
+    for key, w in words.items():
+        if key in nonwords:
+            s = _pair_score(scores[w["filename"]], scores[nonwords[key]["filename"]])
+            per_id.setdefault(w["id"], []).append(([w[c] for c in frame], s))
+    by_pair = []  # (frequency, length, score): positions 2 and 4 of the first row of the id
+    for items in per_id.values():
+        first = items[0][0]
+        frequency = int(first[2])  # the official pd.cut fails on a non-number here
+        by_pair.append((frequency, first[4], sum(s for _, s in items) / len(items)))
+    bands = {}
+    for label, lo, hi in OFFICIAL_BANDS:  # every band, empty ones with n=0 and score NaN
+        ss = [s for f, _, s in by_pair if lo <= f < hi]
+        bands[label] = {"n": len(ss), "score": sum(ss) / len(ss) if ss else math.nan}
+    inv = [b for label, b in bands.items() if label != "oov"]
+    # numpy.average(score, weights=n): a NaN score (empty band) makes the result NaN
+    invocab = (math.nan if any(b["n"] == 0 for b in inv)
+               else sum(b["n"] * b["score"] for b in inv) / sum(b["n"] for b in inv))
+    lengths = {}
+    for _, length, s in by_pair:
+        lengths.setdefault(length, []).append(s)
+    return {"all": sum(s for *_, s in by_pair) / len(by_pair), "invocab": invocab, "bands": bands,
+            "by_length": {k: {"n": len(v), "score": sum(v) / len(v)} for k, v in lengths.items()}}
+
+
+def official_syntactic(gold_path, scores):
+    header, rows = _rows(gold_path)
+    frame = [c for c in header if c not in ("filename", "correct")]
+    good = [r for r in rows if int(r["correct"]) == 1]
+    bad = [r for r in rows if int(r["correct"]) == 0]
+    groups = {}  # grouped by the columns named type, subtype, id; labelled by position 2
+    for g, b in zip(good, bad):
+        entry = groups.setdefault((g["type"], g["subtype"], g["id"]),
+                                  {"type": [g[c] for c in frame][2], "scores": []})
+        entry["scores"].append(_pair_score(scores[g["filename"]], scores[b["filename"]]))
+    by_pair = [(e["type"], sum(e["scores"]) / len(e["scores"])) for e in groups.values()]
+    types = {}
+    for t, s in by_pair:
+        types.setdefault(t, []).append(s)
+    return {"all": sum(s for _, s in by_pair) / len(by_pair),
+            "by_type": {t: {"n": len(v), "score": sum(v) / len(v)} for t, v in types.items()}}
+
+
+def _eval_submission(task, dataset, scores, tmp_path):
+    from textless.cli import main
+
+    sub = lx.write_submission(tmp_path / "sub" / task / "dev.txt", scores)
+    js = tmp_path / f"{task}.json"
+    assert main(["eval", task, str(dataset), "--submission", str(sub), "--json", str(js)]) == 0
+    return json.loads(js.read_text())
+
+
+def test_gold_we_write_scores_the_same_under_the_official_positional_reading(tmp_path):
+    """gold.csv files written by `textless data lexical/syntactic`, scored by the official
+    (positional) semantics, give the numbers `textless eval lexical/syntactic` prints."""
+    if shutil.which("flite") is None:
+        pytest.skip("flite is not installed")
+    from textless.data.lexical import build_lexical_set
+    from textless.data.syntactic import build_syntactic_set
+
+    voices = ["flite:kal", "flite:awb@pitch=-2"]
+    # one word per frequency band, and 5 (the edge: official band "6-20" is [5, 20))
+    counts = {"garden": 3, "dog": 5, "river": 10, "market": 50, "window": 150, "table": 0}
+    text = [w for w, n in counts.items() for _ in range(n)]
+    lex_gold = build_lexical_set(tmp_path / "data", sorted(counts), voices=voices, text=text,
+                                 workers=2, show_progress=False)
+    syn_gold = build_syntactic_set(tmp_path / "data", voices=voices, pairs_per_subtype=1,
+                                   workers=2, show_progress=False)
+    rng = np.random.default_rng(0)
+    for task, gold in (("lexical", lex_gold), ("syntactic", syn_gold)):
+        _, rows = _rows(gold)
+        scores = {r["filename"]: float(rng.integers(-3, 1)) for r in rows}  # ties happen
+        ours = _eval_submission(task, tmp_path / "data", scores, tmp_path)
+        if task == "lexical":
+            official = official_lexical(gold, scores)
+            assert all(band["n"] for band in official["bands"].values())  # no band is empty
+            assert ours["invocab"] == pytest.approx(official["invocab"])
+            assert ours["invocab_empty_bands"] == []
+            assert ours["by_frequency"] == {k: {"n": v["n"], "score": pytest.approx(v["score"])}
+                                            for k, v in official["bands"].items()}
+            assert ours["by_length"] == official["by_length"]
+        else:
+            official = official_syntactic(gold, scores)
+            assert set(official["by_type"]) == {"agreement", "anaphor", "word_order", "morphology"}
+            assert ours["by_type"] == official["by_type"]
+        assert ours["all"] == pytest.approx(official["all"])
+
+
+def test_an_empty_invocab_band_is_named_where_the_official_score_is_nan(tmp_path, capsys):
+    """LEX has no pair of frequency 21-100: the official in-vocabulary score is NaN; textless
+    gives the mean over the bands with pairs, names the empty band, and says so."""
+    split = tmp_path / "lexical" / "dev"
+    split.mkdir(parents=True)
+    gold = write_lexical_gold(split / "gold.csv")
+    scores = {r[0]: r[-1] for r in LEX}
+    assert math.isnan(official_lexical(gold, scores)["invocab"])
+    result = _eval_submission("lexical", tmp_path, scores, tmp_path)
+    assert result["invocab_empty_bands"] == ["21-100"]
+    assert result["invocab"] == pytest.approx((0.75 + 0.25 + 1.0 + 0.0) / 4)
+    out = capsys.readouterr().out
+    assert "in-vocabulary 50.00 %" in out
+    assert "frequency bands without pairs: 21-100; the official scorer reports NaN" in out
+    # with that band filled, the official score is a number and equals ours
+    rows = [dict(r, frequency=50) if r["id"] == "5" else r for r in _rows(gold)[1]]
+    write_gold(gold, LEX_HEADER, rows)
+    result = _eval_submission("lexical", tmp_path, scores, tmp_path)
+    assert result["invocab_empty_bands"] == []
+    assert result["invocab"] == pytest.approx(official_lexical(gold, scores)["invocab"])
+    assert "official scorer" not in capsys.readouterr().out

@@ -14,7 +14,8 @@ def register(commands, groups):
     p = commands.add_parser(
         "demo", help="the Gradio speech-continuation demo in a browser",
         description="Serve the demo (upload or record speech, continue it). Several users are "
-        "queued. Needs the [demo] extra and a source checkout (demos/continuation.py).",
+        "queued; prompts up to 30 s, uploads up to 20 MB (bigger ones are refused), seeds 0 to "
+        "2**32-1. Needs the [demo] extra and a source checkout (demos/continuation.py).",
     )
     p.add_argument("--model", action="append", help="pipeline name or folder (repeatable; default: default)")
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")

@@ -174,6 +174,9 @@ def run_lm_task(args):
     line = f"{args.task} {args.split}: accuracy {100 * result['all']:.2f} % over {result['pairs']} pairs"
     if result.get("invocab") is not None:
         line += f", in-vocabulary {100 * result['invocab']:.2f} %"
+    if result.get("invocab_empty_bands"):  # the official in-vocabulary score is NaN then
+        line += (f" (frequency bands without pairs: {', '.join(result['invocab_empty_bands'])};"
+                 f" the official scorer reports NaN)")
     print(line)
 
 

@@ -9,10 +9,11 @@ Both members of a pair are spoken from their phone strings (flite ``-p``), so th
 only in their phones.
 
 Written in ``out_dir/lexical/<split>/``: ``<filename>.wav`` and ``gold.csv`` with the official
-columns ``filename,voice,frequency,word,phones,length,correct,id`` (``phones`` space-separated
-lower-case ARPAbet; ``word`` empty for a non-word; ``frequency`` = occurrences of the word in the
-given text, the training text by default; ``correct`` 1 for the word, 0 for the non-word; ``id``
-links the pair).
+columns in the official order ``id,filename,voice,frequency,word,phones,length,correct`` (the
+official scorer reads frequency, word and length by position: docs/zerospeech.md; ``id`` links
+the pair; ``phones`` space-separated lower-case ARPAbet; ``word`` empty for a non-word;
+``frequency`` = occurrences of the word in the given text, the training text by default, on both
+rows of a pair; ``correct`` 1 for the word, 0 for the non-word).
 """
 
 from __future__ import annotations
@@ -34,7 +35,8 @@ from .voices import Voice, parse_voice
 
 log = logging.getLogger(__name__)
 
-LEXICAL_COLUMNS = ["filename", "voice", "frequency", "word", "phones", "length", "correct", "id"]
+#: the official sWUGGY gold.csv columns, in the official order (the scorer reads some by position)
+LEXICAL_COLUMNS = ["id", "filename", "voice", "frequency", "word", "phones", "length", "correct"]
 VOWELS = {"AA", "AE", "AH", "AO", "AW", "AY", "EH", "ER", "EY", "IH", "IY", "OW", "OY", "UH", "UW"}
 #: flite voices (phone strings) that the training corpus never uses
 LEXICAL_VOICES = ("flite:kal", "flite:awb@pitch=-2", "flite:rms@pitch=-2,tempo=1.1")

@@ -12,7 +12,8 @@ Pairs are generated over the corpus vocabulary (:mod:`textless.data.text`), one 
 - ``morphology/irregular_past``: *the boy took the key* vs *the boy taked the key*
 
 Written in ``out_dir/syntactic/<split>/``: ``<filename>.wav`` and ``gold.csv`` with the official
-columns ``filename,voice,type,subtype,transcription,correct,id``. For each voice, the
+columns in the official order ``id,filename,voice,type,subtype,transcription,correct`` (the
+official scorer reads type and subtype by position: docs/zerospeech.md). For each voice, the
 grammatical row of a pair comes right before its ungrammatical row, so pairing correct and
 incorrect rows by order (as the official scorer does) gives the pairs back.
 """
@@ -34,7 +35,8 @@ from .voices import Voice, parse_voice
 
 log = logging.getLogger(__name__)
 
-SYNTACTIC_COLUMNS = ["filename", "voice", "type", "subtype", "transcription", "correct", "id"]
+#: the official sBLIMP gold.csv columns, in the official order (the scorer reads some by position)
+SYNTACTIC_COLUMNS = ["id", "filename", "voice", "type", "subtype", "transcription", "correct"]
 #: gendered nouns: (singular, plural, reflexive)
 GENDERED = [("man", "men", "himself"), ("woman", "women", "herself"), ("boy", "boys", "himself"),
             ("girl", "girls", "herself"), ("king", "kings", "himself"),

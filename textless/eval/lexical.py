@@ -1,17 +1,21 @@
 """sWUGGY (lexical) and sBLIMP (syntactic) scoring, by the ZeroSpeech 2021 rules.
 
-A dataset split is a folder of wavs plus ``gold.csv``:
+A dataset split is a folder of wavs plus ``gold.csv`` (columns read by name, in any order;
+the official files, and the ones ``textless data`` writes, have this order, which the official
+scorer needs: docs/zerospeech.md):
 
-* lexical: ``filename,voice,frequency,word,phones,length,correct,id`` - a word (correct=1) and
+* lexical: ``id,filename,voice,frequency,word,phones,length,correct`` - a word (correct=1) and
   a non-word (correct=0) share ``id`` and ``voice``;
-* syntactic: ``filename,voice,type,subtype,transcription,correct,id`` - the k-th correct row
+* syntactic: ``id,filename,voice,type,subtype,transcription,correct`` - the k-th correct row
   pairs with the k-th incorrect row.
 
 A submission is ``<filename> <score>`` per line (higher = more likely). A pair scores 1 if the
 correct item's score is higher, 1/2 on a tie, else 0; pair scores are averaged over voices per
 pair id, and accuracy is the mean over pairs. The lexical in-vocabulary accuracy is the mean
 over pairs whose word frequency is >= 1 (the count-weighted mean of the frequency bands
-1-5, 6-20, 21-100, >100; OOV = frequency 0 is left out).
+1-5, 6-20, 21-100, >100; OOV = frequency 0 is left out). Where one of those bands has no pair,
+the official scorer's in-vocabulary score is NaN; textless reports the mean over the bands that
+have pairs and names the empty ones (``invocab_empty_bands``).
 """
 
 from __future__ import annotations
@@ -26,9 +30,9 @@ from ..errors import TextlessError
 from ..files import atomic_open
 from ..progress import progress
 
-# the official gold.csv columns
-LEXICAL_COLUMNS = ("filename", "voice", "frequency", "word", "phones", "length", "correct", "id")
-SYNTACTIC_COLUMNS = ("filename", "voice", "type", "subtype", "transcription", "correct", "id")
+# the official gold.csv columns, in the official order
+LEXICAL_COLUMNS = ("id", "filename", "voice", "frequency", "word", "phones", "length", "correct")
+SYNTACTIC_COLUMNS = ("id", "filename", "voice", "type", "subtype", "transcription", "correct")
 # the columns scoring needs; without a frequency column there is no in-vocabulary score
 LEXICAL_REQUIRED = ("filename", "voice", "correct", "id")
 SYNTACTIC_REQUIRED = ("filename", "voice", "type", "subtype", "correct", "id")
@@ -111,10 +115,14 @@ def _mean(xs) -> float | None:
 
 
 def lexical_accuracy(gold: list[dict], scores: Mapping[str, float]) -> dict:
-    """sWUGGY accuracy (fractions): ``{"all", "invocab", "pairs", "by_frequency", "by_length"}``.
+    """sWUGGY accuracy (fractions): ``{"all", "invocab", "invocab_empty_bands", "pairs",
+    "by_frequency", "by_length"}``.
 
-    ``invocab`` is ``None`` when no pair has a known frequency >= 1 (or there is no
-    ``frequency`` column); ``by_length`` groups pairs by the word's ``length`` column.
+    ``invocab`` is the mean over pairs of frequency >= 1, ``None`` when there is none (or no
+    ``frequency`` column). ``invocab_empty_bands`` lists the in-vocabulary bands with no pair
+    (``[]`` without frequencies): where it is not empty the official scorer prints NaN (all
+    bands empty: it fails) while ``invocab`` is the mean over the other bands.
+    ``by_length`` groups pairs by the word's ``length`` column.
     """
     values = _scores_for(gold, scores)
     words, nonwords = {}, {}
@@ -139,9 +147,11 @@ def lexical_accuracy(gold: list[dict], scores: Mapping[str, float]) -> dict:
             bands.setdefault(label, []).append(score)
         lengths.setdefault(str(meta[i].get("length")), []).append(score)
     invocab = [s for lab, ss in bands.items() if lab != "oov" for s in ss]
+    empty = [lab for lab, _, _ in FREQUENCY_BANDS[1:] if lab not in bands] if bands else []
     return {
         "all": _mean(by_pair.values()),
         "invocab": _mean(invocab),
+        "invocab_empty_bands": empty,
         "pairs": len(by_pair),
         "by_frequency": {lab: {"n": len(bands[lab]), "score": _mean(bands[lab])}
                          for lab, _, _ in FREQUENCY_BANDS if lab in bands},

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import re
 from pathlib import Path
 from typing import TypeVar
 
@@ -39,6 +40,43 @@ def save_checkpoint(path: str | os.PathLike, kind: str, config, state_dict: dict
     with atomic_path(path) as tmp:
         save_file(tensors, str(tmp), metadata=meta)
     return Path(path)
+
+
+#: Lines of PyTorch's weights-only refusal that say nothing about the file (they advise
+#: ``weights_only=False`` or allow-listing the class, that is, trusting the file).
+_TORCH_ADVICE = ("Weights only load failed", "Please file an issue", "Check the documentation", "(1)", "(2)")
+
+
+def _one_line(e: Exception) -> str:
+    """The informative sentence of a ``torch.load`` failure, at most 200 characters: the one
+    naming a refused ``GLOBAL`` if any, else the first sentence that is not advice."""
+    text = re.sub(r"\x1b\[[0-9;]*m", "", str(e))
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    useful = [ln for ln in lines if not ln.startswith(_TORCH_ADVICE)] or lines or [type(e).__name__]
+    line = next((ln for ln in useful if "GLOBAL" in ln), useful[0])
+    line = next((part for part in line.split(". ") if "GLOBAL" in part), line.split(". ")[0])
+    return line if len(line) <= 200 else line[:197] + "..."
+
+
+def load_torch_file(path: str | os.PathLike, what: str = "checkpoint", safe_globals=()):
+    """``torch.load(path, map_location="cpu", weights_only=True)`` for a file a user gave.
+
+    ``safe_globals``: extra classes the pickle may build (``torch.serialization.safe_globals``).
+    Any failure (missing or truncated file, not a torch file, a pickle that would run code) is a
+    one-line :class:`CheckpointError` naming ``path`` and ``what`` was expected, never PyTorch's
+    multi-line message or a traceback.
+    """
+    try:
+        with torch.serialization.safe_globals(list(safe_globals)):
+            return torch.load(str(path), map_location="cpu", weights_only=True)
+    except Exception as e:
+        if isinstance(e, FileNotFoundError):
+            reason = "no such file"
+        elif "GLOBAL" in str(e):
+            reason = f"refusing to load, the pickle would build objects other than tensors ({_one_line(e)})"
+        else:
+            reason = f"not a readable PyTorch file ({_one_line(e)})"
+        raise CheckpointError(f"{path}: cannot be read safely as {what}: {reason}") from None
 
 
 def load_checkpoint(path: str | os.PathLike, kind: str | None = None) -> tuple[dict, dict]:

@@ -6,10 +6,16 @@
   ``items x longest`` stays within ``max_batch_s`` seconds of padded audio.
 * Errors: an unreadable/too short/too long file is recorded in ``OUT.errors.tsv``
   (``id, path, reason``) and the rest completes.
+* Ids: two inputs with the same id (file stem) are refused before any work, naming both paths
+  (their outputs would overwrite each other).
 * Resume: every finished batch is appended (and flushed) to ``OUT.partial`` (``OUT.rank{r}.partial``
-  under torch.distributed) with a fingerprint of inputs and settings; a rerun skips the batches
-  found there and the final file equals an uninterrupted run (batches are the same, so are
-  their results bit for bit).
+  under torch.distributed) with a fingerprint of the run; a rerun skips the batches found there
+  and the final file equals an uninterrupted run (batches are the same, so are their results bit
+  for bit). The fingerprint covers the settings, each input's path, size and modification time,
+  and :func:`weights_digest` of the model (sha256 of the bytes of every parameter and buffer of
+  the loaded encoder and quantizer, computed once per run: about a second for a 360 MB HuBERT).
+  Any change (an input rewritten, another k-means file behind the same name) starts the run
+  over instead of reusing old results.
 * Distributed: under ``torchrun`` (``WORLD_SIZE > 1``) batch ``b`` goes to rank ``b % world``;
   every rank journals its own batches, then rank 0 merges them in input order.
 """
@@ -81,8 +87,26 @@ def read_manifest(path) -> list[Path]:
     return out
 
 
-def collect_inputs(inputs: Sequence[str | os.PathLike] = (), manifest=None) -> list[Item]:
-    """Files, folders (recursive, sorted) and a manifest -> :class:`Item` list in input order."""
+def check_unique_ids(items: Sequence[Item]) -> None:
+    """Raise :class:`TextlessError` naming both paths when two items share an id (their output
+    files, or their lines in a unit file, would be confused)."""
+    seen: dict[str, Path] = {}
+    for it in items:
+        if it.id in seen:
+            raise TextlessError(
+                f"two inputs have the id {it.id!r}: {seen[it.id]} and {it.path} (ids are file stems; "
+                "rename one, or encode them in separate runs)"
+            )
+        seen[it.id] = it.path
+
+
+def collect_inputs(
+    inputs: Sequence[str | os.PathLike] = (), manifest=None, *, unique_ids: bool = False
+) -> list[Item]:
+    """Files, folders (recursive, sorted) and a manifest -> :class:`Item` list in input order.
+
+    ``unique_ids``: refuse two inputs with the same stem (see :func:`check_unique_ids`); the
+    commands that name results after ids set it, so the error comes before any model loads."""
     paths: list[Path] = []
     for x in inputs:
         p = Path(x)
@@ -97,7 +121,10 @@ def collect_inputs(inputs: Sequence[str | os.PathLike] = (), manifest=None) -> l
         paths.extend(read_manifest(manifest))
     if not paths:
         raise TextlessError("no inputs: give audio files, a folder, or --manifest")
-    return [Item(i, p.stem, p) for i, p in enumerate(paths)]
+    items = [Item(i, p.stem, p) for i, p in enumerate(paths)]
+    if unique_ids:
+        check_unique_ids(items)
+    return items
 
 
 def durations_s(items: Sequence[Item]) -> list[float]:
@@ -201,10 +228,37 @@ class Journal:
             self.done[int(r["i"])] = r
 
 
+def weights_digest(*modules) -> str:
+    """sha256 (hex) of the class, ``cfg`` and every parameter and buffer (name, dtype, shape,
+    bytes) of each ``torch.nn.Module`` in ``modules``: what makes their outputs. Objects that are
+    not modules contribute their class name and ``repr(cfg)`` only."""
+    h = hashlib.sha256()
+    for m in modules:
+        h.update(f"{type(m).__module__}.{type(m).__qualname__}\t{getattr(m, 'cfg', None)!r}\n".encode())
+        if not isinstance(m, torch.nn.Module):
+            continue
+        tensors = dict(m.named_parameters())
+        tensors.update(m.named_buffers())
+        for name in sorted(tensors):
+            t = tensors[name].detach()
+            h.update(f"{name}\t{t.dtype}\t{tuple(t.shape)}\n".encode())
+            h.update(t.cpu().contiguous().reshape(-1).view(torch.uint8).numpy())  # no copy
+    return h.hexdigest()
+
+
+def _file_state(path: Path) -> str:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return "missing"
+    return f"{st.st_size}\t{st.st_mtime_ns}"
+
+
 def _fingerprint(items: Sequence[Item], settings: dict) -> str:
+    """Settings (with the model's :func:`weights_digest`), and each input's path, size and mtime."""
     h = hashlib.sha256(json.dumps(settings, sort_keys=True, default=str).encode())
     for it in items:
-        h.update(f"{it.index}\t{it.path}\n".encode())
+        h.update(f"{it.index}\t{it.path}\t{_file_state(it.path)}\n".encode())
     return h.hexdigest()[:32]
 
 
@@ -227,7 +281,8 @@ def run_journaled(
 ) -> tuple[list[dict], int]:
     """Shared engine of :func:`encode_files`: batches, journal, sharding. ``process(items, wavs)``
     returns one output line per item. Returns ``(records in input order, world)`` on rank 0 and
-    ``([], world)`` on other ranks."""
+    ``([], world)`` on other ranks. Items with the same id are refused before any work."""
+    check_unique_ids(items)
     rank, world = dist_context(device)
     batches = make_batches(items, durations_s(items), max_batch_s)
     mine = [b for j, b in enumerate(batches) if j % world == rank]
@@ -294,7 +349,8 @@ def encode_files(
         raise TextlessError(f"unknown format {format!r}: use jsonl or fairseq")
     out_path = Path(out_path)
     settings = {"model": pipeline.name, "layer": pipeline.layer, "dedup": deduplicate, "bf16": pipeline.bf16,
-                "format": format, "max_batch_s": max_batch_s, "vocab": pipeline.quantizer.vocab_size}
+                "format": format, "max_batch_s": max_batch_s, "vocab": pipeline.quantizer.vocab_size,
+                "weights": weights_digest(pipeline.encoder, pipeline.quantizer)}
 
     def process(ok, wavs):
         units = pipeline.encode_batch(wavs, deduplicate=deduplicate, ids=[it.id for it in ok])
@@ -317,14 +373,19 @@ def extract_features(
 ) -> EncodeSummary | None:
     """Write ``out_dir/<id>.npy`` float32 ``[frames, dim]`` per input (the ZeroSpeech layout);
     failures go to ``out_dir/errors.tsv``. Resumable and distributed like :func:`encode_files`.
-    ``bf16``: see :func:`textless.pipeline.encoder_autocast`."""
+    Ids that cannot name a file (:func:`textless.ids.safe_file_stem`) or that repeat are
+    refused before any work. ``bf16``: see :func:`textless.pipeline.encoder_autocast`."""
     from .audio import load_audio
+    from .ids import safe_file_stem
     from .pipeline import encoder_autocast
 
+    for it in items:
+        safe_file_stem(it.id)
+    check_unique_ids(items)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     settings = {"encoder": type(encoder).__name__, "cfg": repr(getattr(encoder, "cfg", None)),
-                "layer": layer, "max_batch_s": max_batch_s, "bf16": bf16}
+                "layer": layer, "max_batch_s": max_batch_s, "bf16": bf16, "weights": weights_digest(encoder)}
 
     def load(path):
         return load_audio(path, encoder.sample_rate, min_samples=encoder.receptive_field)[0]
@@ -338,7 +399,7 @@ def extract_features(
             feats, frames = encoder.features(batch, lengths, layer)
         lines = []
         for it, f, n in zip(ok, feats, frames.tolist()):
-            target = out_dir / f"{it.id}.npy"
+            target = out_dir / f"{safe_file_stem(it.id)}.npy"
             with atomic_open(target, "wb") as fh:
                 np.save(fh, f[:n].float().cpu().numpy())
             lines.append(str(target))

@@ -27,7 +27,7 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from .encode import DEFAULT_MAX_BATCH_S, Item, encode_files
+from .encode import DEFAULT_MAX_BATCH_S, EncodeSummary, Item, encode_files
 from .errors import TextlessError
 from .files import atomic_open
 
@@ -86,11 +86,17 @@ def read_pairs(path) -> list[Pair]:
 def make_unit_targets(
     pairs, out_dir, pipeline, *, reduce: bool = False, split: str = "train",
     max_batch_s: float = DEFAULT_MAX_BATCH_S, show_progress: bool = True,
-) -> Path | None:
+) -> EncodeSummary | None:
     """Write ``out_dir/{split}.tsv`` (+ ``dict.txt``) for ``pairs`` (a TSV path or :class:`Pair`
-    list), encoding targets with ``pipeline``. Returns the manifest path (``None`` on ranks > 0)."""
+    list), encoding targets with ``pipeline``. Returns an :class:`~textless.encode.EncodeSummary`
+    whose ``out_path`` is the manifest, ``written`` its rows and ``failed`` the pairs listed in
+    ``errors_path`` (``None`` on ranks > 0). ``split`` names files, so it must be a plain file name
+    (:func:`textless.ids.safe_file_stem`)."""
     import soundfile as sf
 
+    from .ids import safe_file_stem
+
+    safe_file_stem(split)
     if not isinstance(pairs, (list, tuple)):
         pairs = read_pairs(pairs)
     out_dir = Path(out_dir)
@@ -133,7 +139,6 @@ def make_unit_targets(
         with atomic_open(err_path, "w", encoding="utf-8") as f:
             f.write("id\tpath\treason\n")
             f.writelines("\t".join(e) + "\n" for e in errors)
-        log.warning("%d of %d pairs failed: see %s", len(errors), len(pairs), err_path)
     else:
         err_path.unlink(missing_ok=True)
-    return manifest
+    return EncodeSummary(len(rows), len(errors), manifest, err_path if errors else None)

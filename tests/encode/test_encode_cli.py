@@ -181,3 +181,69 @@ def test_bf16_encode_and_features(tiny_model, corpus, tmp_path):
     got = np.array(json.loads(units.read_text())["units"])
     expected = _expected_units(tiny_model, corpus / "slt_0.wav").numpy()
     assert got.shape == expected.shape and (got == expected).mean() > 0.9
+
+
+def _kill_after_batches(monkeypatch, n):
+    """Make the next run die (KeyboardInterrupt, as a kill) after journaling ``n`` batches; returns
+    a function that restores the journal."""
+    from textless import encode
+
+    real_add, calls = encode.Journal.add, []
+
+    def dying_add(self, records):
+        if len(calls) == n:
+            raise KeyboardInterrupt
+        calls.append(1)
+        real_add(self, records)
+
+    monkeypatch.setattr(encode.Journal, "add", dying_add)
+    return lambda: monkeypatch.setattr(encode.Journal, "add", real_add)
+
+
+def test_resume_reencodes_an_input_rewritten_since_the_kill(tiny_model, corpus, tmp_path, monkeypatch):
+    out, args = tmp_path / "units.jsonl", ["--max-batch-seconds", "2"]
+    restore = _kill_after_batches(monkeypatch, 3)
+    assert _encode(tiny_model, out, corpus, extra=args) == 130
+    restore()
+    journal = [json.loads(ln) for ln in (tmp_path / "units.jsonl.partial").read_text().splitlines()[1:]]
+    done = sorted(corpus.glob("*.wav"))  # collect_inputs order: the journal's indices
+    changed = next(done[r["i"]] for r in journal if "line" in r)  # an input whose units are journaled
+    other = next(p for p in done if p != changed and p.name != "broken.wav")
+    changed.write_bytes(other.read_bytes())  # rewritten with other audio: other size and mtime
+    assert _encode(tiny_model, out, corpus, extra=args) == 0
+    fresh = tmp_path / "fresh.jsonl"
+    assert _encode(tiny_model, fresh, corpus, extra=args) == 0
+    assert out.read_bytes() == fresh.read_bytes()  # the stale units of `changed` were not reused
+    by_id = {r["id"]: r for r in map(json.loads, out.read_text().splitlines())}
+    assert by_id[changed.stem]["units"] == by_id[other.stem]["units"]
+
+
+def test_resume_starts_over_when_the_kmeans_file_changed(tiny_model, corpus, tmp_path, monkeypatch):
+    from safetensors import safe_open
+    from safetensors.torch import save_file
+
+    ckpt, km, layer = tiny_model
+    my_km = tmp_path / "km.safetensors"
+    my_km.write_bytes(km.read_bytes())
+    model = (ckpt, my_km, layer)
+    out, args = tmp_path / "units.jsonl", ["--max-batch-seconds", "2", "--no-dedup"]
+    restore = _kill_after_batches(monkeypatch, 3)
+    assert _encode(model, out, corpus, extra=args) == 130
+    restore()
+    with safe_open(str(my_km), framework="pt") as f:  # same K, layer and name; other centroids
+        meta, tensors = f.metadata(), {k: f.get_tensor(k) for k in f.keys()}
+    tensors = {k: v.flip(0).contiguous() for k, v in tensors.items()}  # unit k becomes K-1-k
+    save_file(tensors, str(my_km), metadata=meta)
+    from textless import encode
+
+    redone = []
+    monkeypatch.setattr(encode, "_load_batch", lambda items, load, f=encode._load_batch: (
+        redone.extend(it.id for it in items), f(items, load))[1])
+    assert _encode(model, out, corpus, extra=args) == 0
+    assert sorted(redone) == sorted(p.stem for p in corpus.glob("*.wav"))  # everything re-encoded
+    old = tmp_path / "old.jsonl"
+    assert _encode(tiny_model, old, corpus, extra=args) == 0
+    new_units = [json.loads(ln)["units"] for ln in out.read_text().splitlines()]
+    old_units = [json.loads(ln)["units"] for ln in old.read_text().splitlines()]
+    assert len(new_units) == len(old_units) == 6
+    assert all(n == [11 - u for u in o] for n, o in zip(new_units, old_units))

@@ -4,7 +4,8 @@ Each module in :data:`COMMAND_MODULES` has ``register(commands, groups)``: it ad
 subcommands to ``commands`` (top level) or to a group (``groups["train"]``, ``groups["data"]``,
 ``groups["eval"]``, ``groups["models"]``), each with ``set_defaults(func=handler)`` where
 ``handler(args) -> int | None``. Errors a user can cause are :class:`TextlessError`: printed as
-one line ``textless: error: ...`` with exit status 2, no traceback.
+one line ``textless: error: ...`` with exit status 2, no traceback. Every ``--seed`` of every
+command is checked by :func:`check_seed` before its handler runs.
 """
 
 from __future__ import annotations
@@ -24,6 +25,25 @@ GROUPS = {
     "data": "synthesize corpora, align them, build evaluation sets",
     "eval": "ABX, sWUGGY/sBLIMP, ASR-based WER/PER, bitrate, reports",
 }
+
+
+#: The largest ``--seed``: every consumer accepts [0, SEED_MAX] (``torch.manual_seed`` takes
+#: 64 bits, but faiss's k-means seed is a C ``int`` and trainers derive per-step seeds such as
+#: ``seed * 1_000_003 + step``, which must stay within torch's range).
+SEED_MAX = 2**31 - 1
+
+
+def check_seed(args) -> None:
+    """Raise :class:`TextlessError` when ``args.seed`` (if the command has one) is outside
+    ``[0, SEED_MAX]``, instead of a traceback from torch, numpy or faiss later on."""
+    seed = getattr(args, "seed", None)
+    if seed is not None and not 0 <= seed <= SEED_MAX:
+        raise TextlessError(f"--seed {seed}: must be an integer in [0, {SEED_MAX}]")
+
+
+def one_line(message: str) -> str:
+    """``message`` with its lines joined: a user error is always printed as one line."""
+    return " ".join(line.strip() for line in str(message).splitlines() if line.strip())
 
 
 class Parser(argparse.ArgumentParser):
@@ -59,9 +79,10 @@ def main(argv=None) -> int:
         format="%(levelname)s %(name)s: %(message)s",
     )
     try:
+        check_seed(args)
         return int(args.func(args) or 0)
     except TextlessError as e:
-        print(f"textless: error: {e}", file=sys.stderr)
+        print(f"textless: error: {one_line(e)}", file=sys.stderr)
         return 2
     except BrokenPipeError:  # e.g. `textless models list | head`
         sys.stdout = open(os.devnull, "w")

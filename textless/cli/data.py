@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 from ..errors import TextlessError
+from ..ids import safe_file_stem
 
 
 def register(commands, groups):
@@ -104,6 +105,8 @@ def cmd_align(args):
     from ..data.align import align
 
     _positive(args.workers, "--workers")
+    if args.item_name is not None:
+        safe_file_stem(args.item_name)
     folder = args.manifest.parent
     report = align(
         args.manifest, args.transcripts or folder / "transcripts.tsv", args.out or folder / "align",
@@ -124,6 +127,7 @@ def cmd_lexical(args):
 
     _positive(args.workers, "--workers")
     _positive(args.max_words, "--max-words")
+    safe_file_stem(args.split)
     if args.words:
         if not args.words.is_file():
             raise TextlessError(f"{args.words}: no such file")
@@ -143,6 +147,7 @@ def cmd_syntactic(args):
 
     _positive(args.workers, "--workers")
     _positive(args.pairs, "--pairs")
+    safe_file_stem(args.split)
     gold = build_syntactic_set(args.out, voices=_voices(args.voices, SYNTACTIC_VOICES),
                                pairs_per_subtype=args.pairs, split=args.split, seed=args.seed,
                                workers=args.workers)

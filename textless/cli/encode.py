@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 from pathlib import Path
 
 from ..errors import TextlessError
@@ -33,25 +34,36 @@ def _add_encoder(p, required_layer=False):
                    "slower on CPUs without it")
 
 
+def _add_strict(p):
+    p.add_argument("--strict", action="store_true",
+                   help="exit with status 2 when any input fails (default: only when all fail)")
+
+
 def register(commands, groups):
     p = commands.add_parser(
         "features", help="dense features per file: OUT/<stem>.npy float32 [frames, dim]",
         description="Writes one .npy per input (the ZeroSpeech submission layout); unreadable files "
-        "are listed in OUT/errors.tsv. Under torchrun the files are shared among processes.",
+        "are listed in OUT/errors.tsv (exit status 2 when no file could be read, or with --strict "
+        "when any failed). Two inputs with the same stem are refused. Under torchrun the files "
+        "are shared among processes.",
     )
     _add_inputs(p)
     _add_encoder(p)
+    _add_strict(p)
     p.add_argument("--out", required=True, help="output folder")
     p.set_defaults(func=cmd_features)
 
     p = commands.add_parser(
         "encode", help="audio -> units (JSON Lines: id, units, durations; or fairseq id|units)",
-        description="Input order is kept. Batches group files of similar length. An unreadable file "
-        "goes to OUT.errors.tsv and the rest completes. Rerunning the same command after a kill "
-        "resumes from OUT.partial. Under 'torchrun --nproc_per_node N -m textless encode ...' the "
-        "inputs are sharded over processes and rank 0 writes OUT.",
+        description="Input order is kept; ids are file stems and must be unique. Batches group files "
+        "of similar length. An unreadable file goes to OUT.errors.tsv and the rest completes (exit "
+        "status 2 when no file could be encoded, or with --strict when any failed). Rerunning the "
+        "same command after a kill resumes from OUT.partial, unless an input or the model changed. "
+        "Under 'torchrun --nproc_per_node N -m textless encode ...' the inputs are sharded over "
+        "processes and rank 0 writes OUT.",
     )
     _add_inputs(p)
+    _add_strict(p)
     p.add_argument("--model", help="pipeline bundle name or pipeline folder (default: the bundled "
                    "'default' unless --checkpoint/--spectral is given)")
     _add_encoder(p)
@@ -75,6 +87,7 @@ def register(commands, groups):
     p.add_argument("--reduce", action="store_true", help="collapse repeated target units (fairseq --reduce-unit)")
     p.add_argument("--split", default="train", help="manifest name: OUT/SPLIT.tsv (default train)")
     p.add_argument("--out", required=True, help="output folder")
+    _add_strict(p)
     p.set_defaults(func=cmd_s2st)
 
     p = groups["train"].add_parser(
@@ -163,60 +176,70 @@ def _pipeline(args):
                     bf16=args.bf16)
 
 
-def _inputs(args):
+def _inputs(args, unique_ids: bool = False):
     from ..encode import collect_inputs
 
-    return collect_inputs(args.audio, args.manifest)
+    return collect_inputs(args.audio, args.manifest, unique_ids=unique_ids)
 
 
-def _report(summary, what):
-    if summary is None:
+def _report(summary, what: str, strict: bool = False) -> int:
+    """The end of ``features``, ``encode`` and ``s2st-targets``: nothing processed (or, with
+    ``strict``, anything failed) is a user error (exit 2, one line naming the errors file); some
+    failures print their count on stderr and exit 0."""
+    if summary is None:  # ranks > 0 of a distributed run: rank 0 reports
         return 0
-    msg = f"wrote {summary.written} {what} to {summary.out_path}"
+    total = summary.written + summary.failed
+    if summary.failed and not summary.written:
+        raise TextlessError(f"none of the {total} inputs could be processed: see {summary.errors_path}")
+    if summary.failed and strict:
+        raise TextlessError(f"{summary.failed} of {total} inputs failed (--strict): see {summary.errors_path}")
     if summary.failed:
-        msg += f"; {summary.failed} failed, see {summary.errors_path}"
-    if summary.failed:
-        log.warning(msg)
+        print(f"textless: warning: {summary.failed} of {total} inputs failed, see {summary.errors_path}; "
+              f"wrote {summary.written} {what} to {summary.out_path}", file=sys.stderr)
     else:
-        log.info(msg)
+        log.info("wrote %d %s to %s", summary.written, what, summary.out_path)
     return 0
 
 
 # ----------------------------------------------------------------------------- handlers
 def cmd_features(args):
     from ..encode import extract_features
+    from ..ids import safe_file_stem
 
+    items = _inputs(args, unique_ids=True)
+    for it in items:
+        safe_file_stem(it.id)
     encoder, device = _load_encoder(args)
     _check_layer(encoder, args.layer)
     if getattr(encoder, "num_layers", 0) and args.layer is None:
         raise TextlessError("--layer is required for a transformer encoder")
-    summary = extract_features(encoder, _inputs(args), args.out, layer=args.layer,
+    summary = extract_features(encoder, items, args.out, layer=args.layer,
                                max_batch_s=args.max_batch_seconds, device=device, bf16=args.bf16)
-    return _report(summary, "feature files")
+    return _report(summary, "feature files", args.strict)
 
 
 def cmd_encode(args):
     from ..encode import encode_files
     from ..units import detect_format
 
-    items = _inputs(args)
+    items = _inputs(args, unique_ids=True)
     pipeline = _pipeline(args)
     fmt = args.format or detect_format(args.out)
     summary = encode_files(pipeline, items, args.out, deduplicate=not args.no_dedup, format=fmt,
                            max_batch_s=args.max_batch_seconds)
-    return _report(summary, "utterances")
+    return _report(summary, "utterances", args.strict)
 
 
 def cmd_s2st(args):
+    from ..ids import safe_file_stem
     from ..s2st import make_unit_targets, read_pairs
 
+    safe_file_stem(args.split)
     pairs = read_pairs(args.pairs)
     pipeline = _pipeline(args)
-    manifest = make_unit_targets(pairs, args.out, pipeline, reduce=args.reduce, split=args.split,
-                                 max_batch_s=args.max_batch_seconds)
-    if manifest is not None:
-        log.info("wrote %s", manifest)
-    return 0
+    summary = make_unit_targets(pairs, args.out, pipeline, reduce=args.reduce, split=args.split,
+                                max_batch_s=args.max_batch_seconds)
+    return _report(summary, "pairs", args.strict)
 
 
 def cmd_train_kmeans(args):

@@ -163,6 +163,9 @@ def run_lm_task(args):
     else:
         if not args.model:
             raise TextlessError("pass --model PIPELINE (and --ulm if it has no LM) or --submission")
+        from ..ids import safe_file_stem
+
+        safe_file_stem(args.split)  # names OUT/<task>/<split>.txt
         from ..pipeline import load_pipeline
 
         pipe = load_pipeline(args.model, device=args.device)

@@ -108,6 +108,7 @@ def register(commands, groups):
 # -------------------------------------------------------------------------------- continue
 def cmd_continue(args):
     from ..audio import write_audio
+    from ..ids import safe_file_stem
     from ..units import read_units, write_units
     from ..ulm.checkpoint import load_ulm
     from ..ulm.sample import continue_units
@@ -136,10 +137,13 @@ def cmd_continue(args):
     length = ({"duration_s": args.duration} if args.duration is not None
               else {"max_new_tokens": args.max_new_tokens or 250})
     out = Path(args.out)
+    prompts = [p if p.id is not None else _with_id(p, f"prompt{i}") for i, p in enumerate(prompts)]
+    writes_wavs = pipeline is not None and pipeline.vocoder is not None
+    if writes_wavs:  # OUT/<id>-<n>.wav: refuse ids that are not plain file names before sampling
+        for prompt in prompts:
+            safe_file_stem(prompt.id)
     results = []
     for i, prompt in enumerate(prompts):
-        if prompt.id is None:
-            prompt = _with_id(prompt, f"prompt{i}")
         seed = None if args.seed is None else args.seed + i
         results += continue_units(
             ulm, prompt, num_samples=args.num_samples, temperature=args.temperature,
@@ -147,10 +151,10 @@ def cmd_continue(args):
         )
     write_units(out / "continuations.jsonl", results)
     print(f"{len(results)} continuations -> {out / 'continuations.jsonl'}")
-    if pipeline is not None and pipeline.vocoder is not None:
+    if writes_wavs:
         for u in results:
             wav = pipeline.resynthesize(u, speaker=args.speaker)
-            write_audio(out / f"{u.id}.wav", wav, pipeline.vocoder.sample_rate)
+            write_audio(out / f"{safe_file_stem(u.id)}.wav", wav, pipeline.vocoder.sample_rate)
         print(f"{len(results)} wav files -> {out}")
 
 

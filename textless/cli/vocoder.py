@@ -108,7 +108,11 @@ def resynth(args):
     if len(args.audio) == 1 and args.output:
         outputs = [Path(args.output)]
     elif args.out:
-        outputs = [Path(args.out) / f"{Path(a).stem}.wav" for a in args.audio]
+        from ..encode import Item, check_unique_ids
+        from ..ids import safe_file_stem
+
+        check_unique_ids([Item(i, Path(a).stem, Path(a)) for i, a in enumerate(args.audio)])
+        outputs = [Path(args.out) / f"{safe_file_stem(Path(a).stem)}.wav" for a in args.audio]
     else:
         raise TextlessError("give -o OUT.wav for one file, or --out DIR")
     from ..pipeline import load_pipeline

@@ -28,6 +28,7 @@ from pathlib import Path
 
 from ..errors import TextlessError
 from ..files import atomic_open
+from ..ids import safe_file_stem
 from ..progress import progress
 from .manifest import write_manifest, write_table
 from .voices import Voice, check_engine, parse_voice, synthesize
@@ -151,7 +152,7 @@ def synthesize_corpus(
     voices = [v if isinstance(v, Voice) else parse_voice(v) for v in voices]
     if not voices:
         raise TextlessError("no voices given")
-    speakers = [v.speaker for v in voices]
+    speakers = [safe_file_stem(v.speaker) for v in voices]  # names folders: an espeak-ng voice name is free text
     if len(set(speakers)) != len(speakers):
         raise TextlessError(f"the same voice is given twice: {', '.join(speakers)}")
     for v in voices:

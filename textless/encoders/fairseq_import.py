@@ -19,6 +19,7 @@ from pathlib import Path
 
 import torch
 
+from ..checkpoint import load_torch_file
 from ..errors import CheckpointError
 from .hubert import HubertConfig, HubertEncoder, build_from_state
 
@@ -58,7 +59,8 @@ def safe_torch_load(path: str | os.PathLike) -> dict:
     try:
         unsafe = torch.serialization.get_unsafe_globals_in_checkpoint(str(path))
     except Exception as e:
-        raise CheckpointError(f"{path}: not a torch checkpoint ({type(e).__name__}: {e})") from None
+        first = (str(e).strip().splitlines() or [""])[0][:200]
+        raise CheckpointError(f"{path}: not a torch checkpoint ({type(e).__name__}: {first})") from None
     refused = [g for g in unsafe if not (g.startswith(_STUB_PREFIXES) or g == "argparse.Namespace")]
     if refused:
         raise CheckpointError(
@@ -66,11 +68,7 @@ def safe_torch_load(path: str | os.PathLike) -> dict:
             "only tensors, fairseq dictionaries/configs and argparse.Namespace are accepted"
         )
     allowed = [argparse.Namespace] + [_make_stub(g) for g in unsafe if g != "argparse.Namespace"]
-    try:
-        with torch.serialization.safe_globals(allowed):
-            obj = torch.load(str(path), map_location="cpu", weights_only=True)
-    except Exception as e:
-        raise CheckpointError(f"{path}: cannot be read safely ({type(e).__name__}: {e})") from None
+    obj = load_torch_file(path, "a fairseq checkpoint", safe_globals=allowed)
     if not isinstance(obj, dict):
         raise CheckpointError(f"{path}: expected a dict checkpoint, got {type(obj).__name__}")
     return obj
@@ -296,7 +294,7 @@ def load_hf(model_or_dir, normalize: bool = False, device="cpu") -> HubertEncode
 
             state = load_file(str(d / "model.safetensors"))
         elif (d / "pytorch_model.bin").is_file():
-            state = torch.load(str(d / "pytorch_model.bin"), map_location="cpu", weights_only=True)
+            state = load_torch_file(d / "pytorch_model.bin", "a Hugging Face state dict")
         else:
             raise CheckpointError(f"{d}: neither model.safetensors nor pytorch_model.bin")
     cfg = config_from_hf(hf_cfg, normalize)

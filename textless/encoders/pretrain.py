@@ -25,6 +25,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..checkpoint import load_torch_file
 from ..errors import TextlessError
 from ..files import atomic_path
 from ..progress import progress
@@ -119,7 +120,7 @@ class Pretrainer:
 
     # ----------------------------------------------------------------------------- state
     def _restore(self, path: Path):
-        state = torch.load(path, map_location="cpu", weights_only=True)
+        state = load_torch_file(path, "an encoder training state")
         self.model.load_state_dict(state["model"])
         self.head.load_state_dict(state["head"])
         self.opt.load_state_dict(state["optim"])

@@ -15,7 +15,8 @@ from typing import Iterable
 import numpy as np
 import torch
 
-from ..errors import TextlessError
+from ..checkpoint import load_torch_file
+from ..errors import CheckpointError, TextlessError
 from ..progress import progress
 
 log = logging.getLogger(__name__)
@@ -50,9 +51,14 @@ def load_feature(path: Path) -> np.ndarray:
         elif path.suffix == ".txt":
             x = np.loadtxt(path, ndmin=2)
         elif path.suffix == ".pt":
-            x = torch.load(path, map_location="cpu", weights_only=True).numpy()
+            x = load_torch_file(path, "a feature tensor")
+            if not isinstance(x, torch.Tensor):
+                raise FeaturesError(f"{path}: expected a tensor, got {type(x).__name__}")
+            x = x.float().numpy()
         else:
             raise FeaturesError(f"{path}: unsupported feature file (use .npy, .txt or .pt)")
+    except CheckpointError as e:
+        raise FeaturesError(str(e)) from None
     except (OSError, ValueError, RuntimeError) as e:
         raise FeaturesError(f"{path}: cannot read features ({e})") from None
     if x.ndim != 2:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import torch
 
+from ..checkpoint import load_torch_file
 from ..errors import CheckpointError
 from .model import UnitLM, UnitLMConfig
 
@@ -67,11 +68,7 @@ def _torch_load(path: Path) -> dict:
     # numpy scalars and dtypes appear in logged metrics of some checkpoints
     core = getattr(np, "_core", None) or np.core  # numpy 2 renamed numpy.core
     allowed = [argparse.Namespace, core.multiarray.scalar, np.dtype, type(np.dtype("float64"))]
-    try:
-        with torch.serialization.safe_globals(allowed):
-            return torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as e:
-        raise CheckpointError(f"{path}: cannot be read safely as a fairseq checkpoint ({e})") from None
+    return load_torch_file(path, "a fairseq checkpoint", safe_globals=allowed)
 
 
 def _model_args(ckpt: dict) -> dict:

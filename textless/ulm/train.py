@@ -30,6 +30,7 @@ import torch
 import torch.distributed as dist
 import torch.nn.functional as F
 
+from ..checkpoint import load_torch_file
 from ..errors import TextlessError
 from ..files import atomic_open, atomic_path
 from ..progress import progress
@@ -153,7 +154,7 @@ def _train(c: TrainConfig, model_config, rank, world, device) -> dict:
     out.mkdir(parents=True, exist_ok=True)
     state = None
     if (out / STATE_FILE).is_file():
-        state = torch.load(out / STATE_FILE, map_location="cpu", weights_only=True)
+        state = load_torch_file(out / STATE_FILE, "a unit LM training state")
         _check_resume(state, c, world)
         model_config = UnitLMConfig(**{k: tuple(v) if isinstance(v, list) else v
                                        for k, v in state["model_config"].items()})

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import torch
 
-from ..checkpoint import config_from_dict, load_checkpoint, save_checkpoint
+from ..checkpoint import config_from_dict, load_checkpoint, load_torch_file, save_checkpoint
 from ..errors import CheckpointError
 from .hifigan import UnitHiFiGAN, VocoderConfig, fold_weight_norm
 
@@ -137,10 +137,7 @@ def load_official(checkpoint, config, speakers=None, styles=None, device="cpu") 
         cfg = json.loads(config.read_text())
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
         raise CheckpointError(f"{config}: not a JSON vocoder config ({e})") from None
-    try:
-        ckpt = torch.load(checkpoint, map_location="cpu", weights_only=True)
-    except Exception as e:  # unsafe pickle, not a torch file, truncated file
-        raise CheckpointError(f"{checkpoint}: cannot be read safely as a vocoder checkpoint ({e})") from None
+    ckpt = load_torch_file(checkpoint, "a vocoder checkpoint")  # unsafe pickle, truncated: one line
     if not isinstance(ckpt, dict) or "generator" not in ckpt:
         raise CheckpointError(f"{checkpoint}: expected a dict with a 'generator' state dict")
     return from_official(ckpt["generator"], cfg, device, read_names(speakers), read_names(styles))

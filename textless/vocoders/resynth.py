@@ -11,6 +11,7 @@ import torch
 
 from ..audio import write_audio
 from ..errors import TextlessError
+from ..ids import safe_file_stem
 from ..progress import progress
 from ..units import Units, iter_units
 
@@ -64,6 +65,8 @@ def vocode_units(vocoder, units_path: str | os.PathLike, out_dir: str | os.PathL
     if getattr(getattr(vocoder, "config", None), "f0", False):
         raise TextlessError("this vocoder is conditioned on F0, which a unit file does not carry: "
                             "resynthesize from audio with --model instead")
+    # every name is checked before any work: an id from the unit file must not leave out_dir
+    names = [safe_file_stem(u.id) if u.id else f"utt{i:06d}" for i, u in enumerate(utterances)]
     written = []
     kwargs = {} if style is None else {"style": style}
     for i, u in enumerate(progress(utterances, desc="vocoding", unit="utt", enabled=show_progress)):
@@ -72,9 +75,6 @@ def vocode_units(vocoder, units_path: str | os.PathLike, out_dir: str | os.PathL
                 f"{u.id}: units at {u.frame_rate:g} Hz, the vocoder expects "
                 f"{vocoder.sample_rate / vocoder.hop_length:g} Hz"
             )
-        name = u.id if u.id else f"utt{i:06d}"
-        if "/" in name or name.startswith("."):
-            raise TextlessError(f"utterance id {name!r} cannot be used as a file name")
         wav = vocoder.synthesize(u, speaker=speaker, **kwargs)
-        written.append(write_audio(out_dir / f"{name}.wav", wav, vocoder.sample_rate))
+        written.append(write_audio(out_dir / f"{names[i]}.wav", wav, vocoder.sample_rate))
     return written

@@ -28,6 +28,7 @@ import torch
 import torch.nn.functional as F
 
 from ..audio import write_audio
+from ..checkpoint import load_torch_file
 from ..errors import TextlessError
 from ..files import atomic_open, atomic_path
 from ..progress import progress
@@ -219,7 +220,7 @@ def train_vocoder(audio, out_dir, cfg: TrainConfig = TrainConfig(), *, units=Non
     step = 0
     state_path = out_dir / STATE_FILE
     if state_path.is_file():
-        state = torch.load(state_path, map_location="cpu", weights_only=True)
+        state = load_torch_file(state_path, "a vocoder training state")
         if state["vocoder_config"] != dataclasses.asdict(vconf):
             raise TextlessError(f"{state_path}: saved for another generator config; use a new --out")
         if state["train_config"]["disc_width"] != cfg.disc_width:

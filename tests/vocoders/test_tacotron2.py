@@ -245,3 +245,32 @@ def test_code_dict_and_tokens(tmp_path):
     assert d == {"_": 0, "7": 1, "3": 2, "0": 3}
     assert units_to_tokens("<s> 3 3 7 5 7 7 0 </s>".split(), d, True) == [2, 1, 3]  # 5 unknown: 7 5 7 7 -> one 7
     assert units_to_tokens("3 3 7".split(), d, False) == [2, 2, 1]
+
+
+def test_gslm_vocoder_end_to_end(tmp_path):
+    """Units -> tokens (dedup, code_dict) -> Tacotron2 -> WaveGlow -> denoiser, as GSLM chains them."""
+    from tests.vocoders.test_waveglow import HP as WG_HP, write_official as write_waveglow
+
+    from textless.pipeline import Vocoder
+    from textless.units import Units
+    from textless.vocoders.gslm_import import load_gslm_vocoder
+
+    hp = dict(HP, n_mel_channels=80)
+    tts = write_official(tmp_path / "tts.pt", hp=hp)
+    wg = write_waveglow(tmp_path / "wg.pt", hp=dict(WG_HP, n_mel_channels=80))
+    (tmp_path / "code_dict").write_text("\n".join(str(u) for u in range(8)) + "\n")
+    voc = load_gslm_vocoder(tts, tmp_path / "code_dict", wg, max_decoder_steps=6)
+    voc.tacotron.decoder.gate_layer.linear_layer.bias.data.fill_(-50.0)  # fixed length: 6 frames
+    assert isinstance(voc, Vocoder) and voc.sample_rate == 22050 and voc.vocab_size == 8
+    units = Units(torch.tensor([3, 3, 3, 5, 1, 1, 7]))
+    assert voc.tokens(units).tolist() == [4, 6, 2, 8]  # deduplicated, token = unit + 1 here
+    torch.manual_seed(0)
+    wav = voc.synthesize(units)
+    assert wav.shape == (6 * 256,) and torch.isfinite(wav).all() and voc.last_has_eos is False
+    torch.manual_seed(0)
+    torch.testing.assert_close(voc.synthesize(units), wav, atol=0, rtol=0)
+    # the same through the pieces
+    torch.manual_seed(0)
+    _, mel, _, _, _ = voc.tacotron.inference(torch.tensor([[4, 6, 2, 8]]), max_decoder_steps=6)
+    aud = voc.waveglow.infer(mel, sigma=0.666)
+    torch.testing.assert_close(voc.denoiser(aud, 0.1)[0, 0], wav, atol=1e-6, rtol=1e-6)

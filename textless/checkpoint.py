@@ -123,6 +123,7 @@ NATIVE_LOADERS = {
     "encoder.hubert": "textless.encoders.hubert:from_native",
     "encoder.spectral": "textless.encoders.spectral:from_native",
     "encoder.logmel": "textless.encoders.logmel:from_native",
+    "encoder.cpc": "textless.encoders.cpc:from_native",
     "quantizer.kmeans": "textless.quantizers.kmeans:from_native",
     "quantizer.linear": "textless.quantizers.linear:from_native",
     "ulm": "textless.ulm.checkpoint:from_native",

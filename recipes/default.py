@@ -135,7 +135,7 @@ def _batch(kind: str, i: int) -> str:
 
 
 def parallel_corpora(work: Path, p: Preset) -> list[Path]:
-    return [work / _batch(kind, i) for i in range(len(p.parallel)) for kind in ("canonical", "parallel")]
+    return [work / _batch(kind, i) for kind in ("canonical", "parallel") for i in range(len(p.parallel))]
 
 
 def encode_corpora(pipe, corpora: list[Path], target: Path):

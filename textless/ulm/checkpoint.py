@@ -60,7 +60,7 @@ def extract_gslm_archive(
     import tarfile
     import tempfile
 
-    from ..hub import cache_dir, sha256_of
+    from ..bundle import cache_dir, sha256_of
 
     path = Path(path)
     target = cache_dir() / "extracted" / f"{path.name.split('.')[0]}-{sha256_of(path)[:16]}"

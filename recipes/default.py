@@ -116,7 +116,7 @@ def stage_encode(work: Path):
     import torch
 
     from textless.audio import load_audio
-    from textless.checkpoint import load_component
+    from textless.components import load_component
     from textless.pipeline import Pipeline
     from textless.progress import progress
     from textless.units import write_units
@@ -149,7 +149,7 @@ def stage_vocoder(work: Path, p: Preset, seed: int):
 
 def stage_bundle(work: Path, bundle: Path, preset: str):
     """Copy the final components into the bundle folder and describe them in pipeline.json."""
-    from textless.checkpoint import load_component
+    from textless.components import load_component
     from textless.pipeline import save_pipeline_dir
 
     comp = work / "components"

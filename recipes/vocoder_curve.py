@@ -32,7 +32,7 @@ def main(argv=None):
 
     from evaluate import link_references, word_accuracy_ratio
     from textless.audio import write_audio
-    from textless.checkpoint import load_component
+    from textless.components import load_component
     from textless.data.manifest import read_manifest
     from textless.pipeline import Pipeline, load_pipeline
 

@@ -7,12 +7,24 @@ import re
 import subprocess
 import sys
 import threading
+from pathlib import Path
 
 import pytest
 
+from textless import bundle as bundle_mod
 from textless import hub
 from textless.errors import ChecksumError, DownloadError, ModelNotFoundError, TextlessError
-from textless.zoo import _FILES
+
+DOCS = Path(__file__).resolve().parents[1] / "docs" / "models.md"
+
+
+def zoo_files() -> list[tuple[str, str, str, str]]:
+    """``(bundle, file role, sha256, url)`` rows of the table in docs/models.md."""
+    rows = re.findall(r"^\| (\S+) \| (\w+) \| `([0-9a-f]{64})` \| (\S+) \|$", DOCS.read_text(), re.M)
+    return rows
+
+
+_FILES = [(name, role, url, sha, None) for name, role, sha, url in zoo_files()]
 
 PAYLOAD = b"pretend checkpoint bytes " * 4096
 
@@ -87,7 +99,8 @@ def test_file_url_download(tmp_path):
 
 
 def test_every_zoo_file_is_registered_once():
-    bundles = hub.all_bundles()
+    """The registry holds exactly the files of docs/models.md, each under its bundle and role."""
+    bundles = hub.registry()
     registered = {
         (f.url, f.sha256)
         for b in bundles.values()
@@ -96,9 +109,11 @@ def test_every_zoo_file_is_registered_once():
     }
     assert {(url, sha) for _, _, url, sha, _ in _FILES} == registered
     assert len(_FILES) == 50
+    for name, role, url, sha, _ in _FILES:
+        assert any(f.url == url and f.sha256 == sha and f.role == role for f in bundles[name].files)
     for b in bundles.values():
-        for name in b.components:
-            assert name in bundles, f"{b.name} names unknown component {name}"
+        for c in b.components:
+            assert bundles[c.name] == c, f"{b.name} names a component {c.name} the registry lacks"
 
 
 def test_import_checks_sha_against_the_bundle(tmp_path, monkeypatch):
@@ -111,7 +126,7 @@ def test_import_checks_sha_against_the_bundle(tmp_path, monkeypatch):
     sha = hashlib.sha256(b"not the real file").hexdigest()
     real = hub.get_bundle("hubert-base-ls960")
     patched = dataclasses.replace(real, files=(dataclasses.replace(real.files[0], sha256=sha),))
-    monkeypatch.setattr(hub, "all_bundles", lambda: {"hubert-base-ls960": patched})
+    monkeypatch.setattr(hub, "registry", lambda: {"hubert-base-ls960": patched})
     hub.import_file(fake, "hubert-base-ls960")
     assert patched.files[0].cached_path().read_bytes() == b"not the real file"
 
@@ -119,9 +134,9 @@ def test_import_checks_sha_against_the_bundle(tmp_path, monkeypatch):
 def test_import_new_name_registers_user_bundle(tmp_path):
     f = tmp_path / "my_km.bin"
     f.write_bytes(b"abc")
-    with pytest.raises(TextlessError, match="--kind"):
+    with pytest.raises(TextlessError, match="--role"):
         hub.import_file(f, "my-km")
-    b = hub.import_file(f, "my-km", kind="quantizer")
+    b = hub.import_file(f, "my-km", role="quantizer")
     assert hub.get_bundle("my-km") == b and b.source == "user"
     assert b.fetch()["checkpoint"].read_bytes() == b"abc"
 
@@ -151,7 +166,8 @@ def test_cli_models_list_shows_every_sha(tmp_path):
         (("models", "frobnicate"), "invalid choice"),
         (("models", "list", "--kind", "banana"), "invalid choice"),
         (("models", "download", "hubert-base-ls960"), "hubert_base_ls960.pt.*put it at"),
-        (("models", "import", "/no/such/file", "--as", "../../../../tmp/escaped", "--kind", "vocoder"),
+        (("models", "list", "--role", "banana"), "invalid choice"),
+        (("models", "import", "/no/such/file", "--as", "../../../../tmp/escaped", "--role", "vocoder"),
          "invalid model name '../../../../tmp/escaped'"),
         (("models", "download", "../../../../tmp/escaped"), "invalid model name"),
     ],
@@ -176,7 +192,7 @@ def test_bundle_names_with_separators_are_refused(tmp_path, name):
     f = tmp_path / "voc.safetensors"
     f.write_bytes(b"weights")
     with pytest.raises(TextlessError, match="invalid model name"):
-        hub.import_file(f, name, kind="vocoder")
+        hub.import_file(f, name, role="vocoder")
     assert not (hub.textless_home() / "registry.json").exists()
     with pytest.raises(ModelNotFoundError, match="invalid model name"):
         hub.get_bundle(name)
@@ -185,7 +201,7 @@ def test_bundle_names_with_separators_are_refused(tmp_path, name):
 def test_plain_names_with_dots_and_underscores_are_accepted(tmp_path):
     f = tmp_path / "voc.safetensors"
     f.write_bytes(b"weights")
-    b = hub.import_file(f, "my_voc-v1.2", kind="vocoder")
+    b = hub.import_file(f, "my_voc-v1.2", role="vocoder")
     path = b.fetch()["checkpoint"]
     assert path.parent == hub.cache_dir() / "user" / "my_voc-v1.2"
     assert path.read_bytes() == b"weights"
@@ -196,12 +212,12 @@ def test_escaping_name_in_a_hand_edited_registry_writes_nothing_outside(tmp_path
     f = tmp_path / "voc.safetensors"
     f.write_bytes(b"weights")
     name = "../../../escaped"  # cache is tmp_path/textless_home/hub: user/<name> -> tmp_path/escaped
-    entry = {"kind": "vocoder", "path": str(f), "sha256": hashlib.sha256(b"weights").hexdigest()}
+    entry = {"role": "vocoder", "path": str(f), "sha256": hashlib.sha256(b"weights").hexdigest()}
     home = hub.textless_home()
     home.mkdir(parents=True)
     (home / "registry.json").write_text(json.dumps({name: entry}))
     with pytest.raises(TextlessError, match=r"registry\.json: invalid model name.*remove that entry"):
-        hub.all_bundles()
+        hub.registry()
     # even a RemoteFile built by hand cannot point outside the cache
     rf = hub.RemoteFile("checkpoint", f.as_uri(), entry["sha256"], f"user/{name}/voc.safetensors")
     with pytest.raises(TextlessError, match="would leave the cache"):
@@ -215,15 +231,15 @@ def test_escaping_name_in_a_hand_edited_registry_writes_nothing_outside(tmp_path
 
 def _hand_placed(monkeypatch, data=PAYLOAD):
     """A registered file (sha256 of PAYLOAD) whose bytes ``data`` were put in the cache by hand,
-    and a counter of the calls to ``hub.sha256_of``."""
+    and a counter of the calls to ``textless.bundle.sha256_of`` (where the cache hashes)."""
     f = hub.RemoteFile("checkpoint", "https://example.invalid/model.pt",
                        hashlib.sha256(PAYLOAD).hexdigest(), "model.pt")
     path = hub.cache_dir() / "model.pt"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(data)
     calls = []
-    real = hub.sha256_of
-    monkeypatch.setattr(hub, "sha256_of", lambda p, *a, **k: calls.append(p) or real(p, *a, **k))
+    real = bundle_mod.sha256_of
+    monkeypatch.setattr(bundle_mod, "sha256_of", lambda p, *a, **k: calls.append(p) or real(p, *a, **k))
     monkeypatch.setenv("TEXTLESS_OFFLINE", "1")
     return f, path, calls
 
@@ -260,12 +276,12 @@ def test_downloaded_and_imported_files_are_not_hashed_again(server, monkeypatch,
     hub.fetch_file(f)  # hashed while streaming
     imported = hub.RemoteFile("checkpoint", "https://example.invalid/x.pt", sha, "imported.pt")
     bundle = hub.Bundle("some-encoder", "encoder", "test", files=(imported,))
-    monkeypatch.setattr(hub, "all_bundles", lambda: {bundle.name: bundle})
+    monkeypatch.setattr(hub, "registry", lambda: {bundle.name: bundle})
     src = tmp_path / "x.pt"
     src.write_bytes(PAYLOAD)
     hub.import_file(src, bundle.name)  # hashed once to match it to the bundle
     calls = []
-    monkeypatch.setattr(hub, "sha256_of", lambda p, *a, **k: calls.append(p))
+    monkeypatch.setattr(bundle_mod, "sha256_of", lambda p, *a, **k: calls.append(p))
     assert hub.fetch_file(f).read_bytes() == PAYLOAD
     assert hub.fetch_file(imported).read_bytes() == PAYLOAD
     assert calls == []

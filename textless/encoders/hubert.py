@@ -217,7 +217,7 @@ def build_from_state(cfg: HubertConfig, state_dict: dict, device="cpu") -> Huber
 
 
 def from_native(config: dict, state_dict: dict, device="cpu") -> HubertEncoder:
-    """Loader for our ``encoder.hubert`` safetensors files (see textless.checkpoint)."""
+    """``encoder.hubert`` entry of :data:`textless.components.NATIVE_LOADERS`."""
     from ..checkpoint import config_from_dict
 
     return build_from_state(config_from_dict(HubertConfig, config), state_dict, device)

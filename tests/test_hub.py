@@ -285,3 +285,109 @@ def test_downloaded_and_imported_files_are_not_hashed_again(server, monkeypatch,
     assert hub.fetch_file(f).read_bytes() == PAYLOAD
     assert hub.fetch_file(imported).read_bytes() == PAYLOAD
     assert calls == []
+
+
+# --------------------------------------------------------------------------------------------
+# One way to load: loaders are functions, kinds are role + format
+
+
+def test_loaders_are_functions_and_kinds_have_one_spelling():
+    from textless.checkpoint import split_kind
+    from textless.components import NATIVE_LOADERS
+
+    bundles = hub.registry()
+    for b in bundles.values():
+        assert b.role in hub.ROLES
+        assert b.loader is None or callable(b.loader), f"{b.name}: loader {b.loader!r}"
+        if b.role == "pipeline":
+            assert b.loader is None and (b.components or [f.role for f in b.files] == ["pipeline"])
+            if b.components:
+                assert {c.role for c in b.components} >= {"encoder", "quantizer"}
+        else:
+            assert b.format and not b.components, b.name
+    assert bundles["hubert-base-ls960-kmeans-100"].info()["loader"] == "textless.quantizers.kmeans.load_bundle"
+    assert {b.role for b in bundles.values() if b.loader is not None} == {"encoder", "quantizer", "vocoder"}
+    for kind, load in NATIVE_LOADERS.items():
+        role, fmt = split_kind(kind)
+        assert role in hub.COMPONENT_ROLES and fmt and callable(load), kind
+
+
+def test_default_assets_keep_loading_under_their_written_kinds():
+    """The packaged files say "encoder.spectral", "quantizer.kmeans", "ulm" (the older spelling of
+    "ulm.transformer") and "vocoder.hifigan"; each loads as the role its file name says."""
+    from safetensors import safe_open
+
+    from textless.checkpoint import read_kind, split_kind
+    from textless.components import load_component
+    from textless.errors import CheckpointError
+
+    folder = Path(hub.__file__).parent / "assets" / "default"
+    written = {}
+    for path in sorted(folder.glob("*.safetensors")):
+        with safe_open(str(path), framework="pt") as f:
+            written[path.stem] = f.metadata()["kind"]
+        role = split_kind(read_kind(path))[0]
+        assert role == path.stem
+        model = load_component(path, role=role)
+        assert not getattr(model, "training", False)
+    assert written == {"encoder": "encoder.spectral", "quantizer": "quantizer.kmeans", "ulm": "ulm",
+                       "vocoder": "vocoder.hifigan"}
+    assert read_kind(folder / "ulm.safetensors") == "ulm.transformer"
+    with pytest.raises(CheckpointError, match="holds a ulm.transformer checkpoint, not a vocoder"):
+        load_component(folder / "ulm.safetensors", role="vocoder")
+
+
+def test_user_registry_written_with_kind_is_read_and_new_entries_say_role(tmp_path):
+    f = tmp_path / "voc.safetensors"
+    f.write_bytes(b"weights")
+    home = hub.textless_home()
+    home.mkdir(parents=True)
+    old = {"old-voc": {"kind": "vocoder", "path": str(f), "sha256": hashlib.sha256(b"weights").hexdigest()}}
+    (home / "registry.json").write_text(json.dumps(old))
+    b = hub.get_bundle("old-voc")
+    assert b.role == "vocoder" and b.loader is hub.USER_LOADERS["vocoder"] and b.source == "user"
+    hub.import_file(f, "new-voc", role="vocoder")
+    saved = json.loads((home / "registry.json").read_text())
+    assert saved["new-voc"]["role"] == "vocoder" and "kind" not in saved["new-voc"]
+    assert saved["old-voc"] == old["old-voc"]  # left as it was
+
+
+def test_pipeline_bundle_is_composed_from_its_component_bundles(monkeypatch):
+    import torch
+
+    import textless
+    from textless.encoders.spectral import SpectralEncoder, mfcc_config
+    from textless.pipeline import Pipeline, load_pipeline
+    from textless.quantizers.kmeans import KMeansQuantizer
+
+    enc = SpectralEncoder(mfcc_config())
+    km = KMeansQuantizer(torch.randn(7, 13).numpy(), None, None)
+    calls = []
+    encoder = hub.Bundle("tiny-enc", "encoder", "t", format="spectral",
+                         loader=lambda b, files, device: calls.append((b.name, device)) or enc)
+    quantizer = hub.Bundle("tiny-km", "quantizer", "t", format="kmeans",
+                           loader=lambda b, files, device: calls.append((b.name, device)) or km)
+    pipe_b = hub.Bundle("tiny-pipe", "pipeline", "t", components=(encoder, quantizer), layer=3)
+    monkeypatch.setattr(hub, "registry", lambda: {b.name: b for b in (encoder, quantizer, pipe_b)})
+    pipe = load_pipeline("tiny-pipe")
+    assert isinstance(pipe, Pipeline) and pipe.encoder is enc and pipe.quantizer is km
+    assert pipe.layer == 3 and pipe.name == "tiny-pipe" and calls == [("tiny-enc", "cpu"), ("tiny-km", "cpu")]
+    assert textless.load("tiny-pipe").quantizer is km and textless.load("tiny-km") is km
+    with pytest.raises(TextlessError, match="is a pipeline: load it with textless.load_pipeline"):
+        pipe_b.get_model()
+    with pytest.raises(TextlessError, match="tiny-km is a quantizer bundle, not a pipeline"):
+        load_pipeline("tiny-km")
+
+
+def test_cli_models_list_by_role_and_its_older_spelling(tmp_path):
+    by_role = _cli("models", "list", "--role", "pipeline", env_home=tmp_path)
+    by_kind = _cli("models", "list", "--kind", "pipeline", env_home=tmp_path)
+    assert by_role.returncode == 0, by_role.stderr
+    assert by_role.stdout == by_kind.stdout
+    heads = [ln for ln in by_role.stdout.splitlines() if not ln.startswith(" ")]
+    pipelines = sorted(b.name for b in hub.registry().values() if b.role == "pipeline")
+    assert sorted(ln.split()[0] for ln in heads) == pipelines and len(pipelines) == 11  # 10 official + default
+    assert all("[pipeline" in ln for ln in heads)
+    info = json.loads(_cli("models", "info", "hubert-base-ls960", env_home=tmp_path).stdout)
+    assert (info["role"], info["format"]) == ("encoder", "hubert")
+    assert info["loader"] == "textless.encoders.fairseq_import.load_bundle"

@@ -158,7 +158,7 @@ class _Evil:
 
 
 def test_gslm_as_user_bundle_and_cli(gslm_dir, tmp_path):
-    """``models import checkpoint_best.pt --kind ulm`` finds dict.txt beside the original;
+    """``models import checkpoint_best.pt --role ulm`` finds dict.txt beside the original;
     ``textless score`` accepts the GSLM folder directly."""
     import json
 

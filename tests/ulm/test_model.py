@@ -88,7 +88,7 @@ def test_sizes():
 
 
 def test_hub_user_bundle(model, tmp_path):
-    """``textless models import lm.safetensors --as NAME --kind ulm`` then load by name."""
+    """``textless models import lm.safetensors --as NAME --role ulm`` then load by name."""
     from textless.hub import get_bundle, import_file
 
     path = save_ulm(tmp_path / "lm.safetensors", model)

@@ -9,7 +9,7 @@ from ..checkpoint import config_from_dict, load_checkpoint, save_checkpoint
 from ..errors import CheckpointError
 from .model import UnitLM, UnitLMConfig
 
-KIND = "ulm.transformer"  # files written before 0.2 say "ulm" (checkpoint.LEGACY_KINDS)
+KIND = "ulm.transformer"  # older files say "ulm": read through checkpoint.LEGACY_KINDS
 
 
 def save_ulm(path: str | os.PathLike, model: UnitLM) -> Path:
@@ -19,7 +19,8 @@ def save_ulm(path: str | os.PathLike, model: UnitLM) -> Path:
 
 
 def from_native(config: dict, state_dict: dict, device="cpu") -> UnitLM:
-    """``ulm.transformer`` entry of :data:`textless.components.NATIVE_LOADERS`: build :class:`UnitLM` from a config dict and weights, ``eval()``."""
+    """``ulm.transformer`` entry of :data:`textless.components.NATIVE_LOADERS`: build
+    :class:`UnitLM` from a config dict and weights, ``eval()``."""
     model = UnitLM(config_from_dict(UnitLMConfig, config))
     missing, unexpected = model.load_state_dict(state_dict, strict=False)
     if missing or unexpected:

@@ -375,7 +375,7 @@ def test_pipeline_bundle_is_composed_from_its_component_bundles(monkeypatch):
     assert textless.load("tiny-pipe").quantizer is km and textless.load("tiny-km") is km
     with pytest.raises(TextlessError, match="is a pipeline: load it with textless.load_pipeline"):
         pipe_b.get_model()
-    with pytest.raises(TextlessError, match="tiny-km is a quantizer bundle, not a pipeline"):
+    with pytest.raises(TextlessError, match="tiny-km is a bundle of role quantizer, not a pipeline"):
         load_pipeline("tiny-km")
 
 

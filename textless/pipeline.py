@@ -271,7 +271,7 @@ def load_pipeline(model: str, device="cpu") -> Pipeline:
 
     bundle = get_bundle(model)
     if bundle.role != "pipeline":
-        raise TextlessError(f"{model} is a {bundle.role} bundle, not a pipeline: see 'textless models list --role pipeline'")
+        raise TextlessError(f"{model} is a bundle of role {bundle.role}, not a pipeline: see 'textless models list --role pipeline'")
     return load_bundle(bundle, device)
 
 

@@ -1,17 +1,17 @@
-"""Measure a pipeline on the held-out voices: the numbers of the model card.
+"""Measure a pipeline folder on the held-out voices: the numbers of the model card.
 
-    .venv/bin/python recipes/evaluate.py --model textless/assets/default --work work/default
+    .venv/bin/python recipes/evaluate.py --model textless/assets/default --work work/v3 --name v3
 
-Needs the held-out corpus of ``recipes/default.py`` (``WORK/heldout``: voices the training
-corpus never uses). Writes ``WORK/eval/results.json`` and prints it. Resynthesized wavs, WER and
-sWUGGY/sBLIMP results already in ``WORK/eval`` are reused (delete them to measure again):
+Needs the held-out corpus of ``recipes/default.py`` (``WORK/heldout``: voices no training corpus
+uses). Writes ``WORK/eval/results.json`` and prints it. Everything already measured is reused
+(delete it to measure again):
 
-* ABX (triphone, within and across speaker, angular DTW, fixed slicing) of the pipeline's
-  one-hot units and of 39-dim MFCC at 100 Hz, on the same pocketsphinx-aligned ``.item`` file;
-* pocketsphinx WER of the held-out originals and of their resynthesis (and word accuracy ratio),
-  with its bundled LM and with a bigram LM of the training transcripts;
-* bitrate of the held-out units in both conventions;
-* sWUGGY/sBLIMP-like accuracy with held-out voices;
+* units (``recipes/compare_units.py``, saved as ``WORK/compare/NAME.json``): ABX of the one-hot
+  units (triphone, within / across speaker) on a pocketsphinx alignment of the held-out corpus,
+  bitrate, and per voice the pocketsphinx WER of originals and resynthesis with a bigram LM of the
+  training sentences without the held-out ones, with the word-accuracy ratio;
+* ABX of 39-d MFCC at 100 Hz on the same ``.item`` file;
+* sWUGGY/sBLIMP-like accuracy with held-out voices, scored by the pipeline's unit LM;
 * ASR transcripts of a few continuations.
 """
 
@@ -22,94 +22,41 @@ import json
 import logging
 from pathlib import Path
 
+from compare_units import evaluate_candidate, lm_without_test_sentences, mfcc_abx
 from default import textless
-from encoder_choice import abx_scores, heldout_item
+from encoder_choice import heldout_item
 
 
-def link_references(paths: dict[str, Path], folder: Path) -> Path:
-    """``folder/<stem>.wav`` -> each original, so that ``textless eval wer`` pairs them by name."""
-    folder.mkdir(parents=True, exist_ok=True)
-    for stem, path in paths.items():
-        link = folder / f"{stem}.wav"
-        if not link.exists():
-            link.symlink_to(path.resolve())
-    return folder
-
-
-def word_accuracy_ratio(wer: dict) -> float | None:
-    """Word accuracy of the resynthesis over that of the original (None if the original has none)."""
-    acc_ref, acc_syn = 1 - wer["wer_reference"], 1 - wer["wer_resynthesis"]
-    return acc_syn / acc_ref if acc_ref > 0 else None
-
-
-def mfcc_features(paths: dict[str, Path]) -> dict:
-    """Baseline: 13 MFCC + deltas + delta-deltas at 100 Hz (no normalisation)."""
-    import torch
-
-    from textless.audio import load_audio
-    from textless.encoders.spectral import SpectralEncoder, mfcc_config
-
-    enc = SpectralEncoder(mfcc_config()).eval()
-    out = {}
-    for stem, path in paths.items():
-        wav, _ = load_audio(path, enc.sample_rate)
-        with torch.inference_mode():
-            f, n = enc.features(torch.from_numpy(wav)[None])
-        out[stem] = f[0, : int(n[0])].numpy()
-    return out
+def training_transcripts(work: Path) -> list[Path]:
+    """The training corpora's transcripts: the parallel corpus' canonical folders, else ``train``."""
+    return sorted(work.glob("canonical*/transcripts.tsv")) or [work / "train" / "transcripts.tsv"]
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--model", required=True, help="pipeline folder or name")
+    ap.add_argument("--model", type=Path, required=True, help="pipeline folder")
     ap.add_argument("--work", type=Path, required=True, help="the recipe's working folder")
+    ap.add_argument("--name", default="bundle", help="name of its results in WORK/compare/")
     ap.add_argument("--continuations", type=int, default=3)
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
 
     from textless.audio import write_audio
     from textless.data.manifest import read_manifest
-    from textless.eval.features import pipeline_features
+    from textless.eval.asr import PocketSphinx
     from textless.pipeline import load_pipeline
-    from textless.units import bitrate
 
     heldout, out = args.work / "heldout", args.work / "eval"
     out.mkdir(parents=True, exist_ok=True)
-    pipe = load_pipeline(args.model)
+    pipe = load_pipeline(str(args.model))
     root, entries = read_manifest(heldout / "manifest.tsv")
     paths = {Path(rel).stem: root / rel for rel, _ in entries}
     results = {"model": str(args.model), "heldout_utterances": len(paths)}
 
-    # ABX on a pocketsphinx alignment of the held-out corpus
     item = heldout_item(args.work, textless)
-    units = pipeline_features(pipe, heldout / "wav", kind="units")
-    results["abx_units"] = abx_scores(units, item, 1 / pipe.frame_rate)
-    results["abx_mfcc"] = abx_scores(mfcc_features(paths), item, 0.01)
-
-    # Resynthesis intelligibility and bitrate
-    resynth_dir, encoded = out / "resynth", []
-    for stem, path in paths.items():
-        u = pipe.encode_file(path)
-        encoded.append(u)
-        if not (resynth_dir / f"{stem}.wav").is_file():
-            write_audio(resynth_dir / f"{stem}.wav", pipe.resynthesize(u), pipe.vocoder.sample_rate)
-    results["bitrate_vocab"] = bitrate(encoded, "vocab")
-    results["bitrate_entropy"] = bitrate(encoded, "entropy")
-    reference_dir = link_references(paths, out / "reference")
-    # pocketsphinx with its bundled news LM, and with a bigram LM of the training transcripts
-    # (in-domain: the grammar's odd sentences are unlikely under news text)
-    from textless.data.align import write_bigram_lm
-    from textless.data.manifest import read_table
-
-    lm = write_bigram_lm(list(read_table(args.work / "train" / "transcripts.tsv").values()),
-                         out / "train_bigram.arpa")
-    for key, extra in (("", ()), ("_in_domain_lm", ("--lm", lm))):
-        if not (out / f"wer{key}.json").is_file():  # delete it to measure again
-            textless("eval", "wer", reference_dir, resynth_dir, "--transcripts", heldout / "transcripts.tsv",
-                     "--out", out / f"wer{key}.json", *extra)
-        wer = json.loads((out / f"wer{key}.json").read_text())
-        results[f"wer{key}"] = {k: wer[k] for k in wer if not k.startswith("by_")}
-        results[f"word_accuracy_ratio{key}"] = word_accuracy_ratio(wer)
+    asr = PocketSphinx(lm=lm_without_test_sentences(args.work, training_transcripts(args.work)))
+    results["units"] = evaluate_candidate(args.name, args.model, pipe.vocoder, args.work, asr, item)
+    results["abx_mfcc"] = mfcc_abx(args.work, item)
 
     # sWUGGY / sBLIMP-like pairs spoken by held-out voices, scored by the pipeline's unit LM
     zr = args.work / "zr"
@@ -120,22 +67,20 @@ def main(argv=None):
             textless("eval", task, zr, "--model", args.model, "--out", out / "zr", "--json", out / f"{task}.json")
         results[task] = json.loads((out / f"{task}.json").read_text())
 
-    # Continuations, transcribed
-    from textless.eval.asr import PocketSphinx
+    # Continuations, transcribed with pocketsphinx's bundled (news) LM: they are not grammar text
+    import soxr
 
-    asr = PocketSphinx()
+    news = PocketSphinx()
     results["continuations"] = []
     for stem in list(paths)[: args.continuations]:
         r = pipe.continue_speech(pipe.load(paths[stem]), duration_s=4.0, seed=0, stop_at_eos=False)
         wav = r.continuation_wavs[0]
         write_audio(out / "continuations" / f"{stem}.wav", wav, r.sample_rate)
-        import soxr
-
-        w16 = soxr.resample(wav.numpy(), r.sample_rate, asr.sample_rate) if r.sample_rate != asr.sample_rate else wav.numpy()
-        results["continuations"].append({"prompt": stem, "asr": asr.transcribe(w16)})
+        w16 = soxr.resample(wav.numpy(), r.sample_rate, news.sample_rate) if r.sample_rate != news.sample_rate else wav.numpy()
+        results["continuations"].append({"prompt": stem, "asr": news.transcribe(w16)})
 
     (out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
-    print(json.dumps(results, indent=2))
+    print(json.dumps({k: v for k, v in results.items() if k != "units"}, indent=2))
 
 
 if __name__ == "__main__":

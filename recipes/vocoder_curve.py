@@ -20,6 +20,22 @@ import sys
 from pathlib import Path
 
 
+def link_references(paths: dict[str, Path], folder: Path) -> Path:
+    """``folder/<stem>.wav`` -> each original, so that ``textless eval wer`` pairs them by name."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for stem, path in paths.items():
+        link = folder / f"{stem}.wav"
+        if not link.exists():
+            link.symlink_to(path.resolve())
+    return folder
+
+
+def word_accuracy_ratio(wer: dict) -> float | None:
+    """Word accuracy of the resynthesis over that of the original (None if the original has none)."""
+    acc_ref, acc_syn = 1 - wer["wer_reference"], 1 - wer["wer_resynthesis"]
+    return acc_syn / acc_ref if acc_ref > 0 else None
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--model", required=True, help="pipeline folder or name (encoder + quantizer)")
@@ -30,7 +46,6 @@ def main(argv=None):
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
 
-    from evaluate import link_references, word_accuracy_ratio
     from textless.audio import write_audio
     from textless.components import load_component
     from textless.data.manifest import read_manifest

@@ -228,14 +228,16 @@ class Pipeline:
 PIPELINE_FILE = "pipeline.json"
 
 
-def save_pipeline_dir(directory, *, name: str, layer: int | None, files: dict[str, str]) -> Path:
-    """Write ``directory/pipeline.json`` naming component files by role (paths relative to it).
+def save_pipeline_dir(directory, *, name: str, layer: int | None, files: dict[str, str],
+                      **info) -> Path:
+    """Write ``directory/pipeline.json`` (atomically) naming component files by role (paths
+    relative to it), plus descriptive ``info`` keys (``description``, ``license``, ...).
 
     ``files``: ``{"encoder": "encoder.safetensors", "quantizer": ..., "ulm": ..., "vocoder": ...}``
     (ulm and vocoder optional). Such a folder is what ``--model DIR`` accepts.
     """
     directory = Path(directory)
-    spec = {"format_version": 1, "name": name, "layer": layer, "components": files}
+    spec = {"format_version": 1, "name": name, "layer": layer, "components": files, **info}
     with atomic_open(directory / PIPELINE_FILE, "w") as f:
         json.dump(spec, f, indent=2)
     return directory

@@ -13,6 +13,7 @@ import json
 from pathlib import Path
 
 from .bundle import PACKAGE_PREFIX, Bundle, RemoteFile
+from .encoders.cpc_import import load_bundle as load_cpc
 from .encoders.fairseq_import import load_bundle as load_hubert
 from .quantizers.kmeans import load_bundle as load_kmeans
 from .vocoders.checkpoint import load_bundle as load_hifigan
@@ -188,8 +189,8 @@ def component_bundles() -> list[Bundle]:
                    RemoteFile("styles", "https://dl.fbaipublicfiles.com/textless_nlp/expresso/checkpoints/hifigan_expresso_lj_vctk_mhubert_base_vp_mls_cv_8lang_it3_L12_km2000_expresso/styles.txt",
                               "a6f63206518448277c63c3a251ac13484784829cf2e1b0a23b0860dd32543520", "hifigan_expresso_lj_vctk_mhubert_base_vp_mls_cv_8lang_it3_L12_km2000_expresso_styles.txt"),
                )),
-        Bundle(name="cpc-big-ll6k", role="encoder", format="cpc", sample_rate=16000, frame_rate=100.0, license=_TEXTLESSLIB,
-               description="CPC big, Libri-light 6k h; not supported, download only",
+        Bundle(name="cpc-big-ll6k", role="encoder", format="cpc", loader=load_cpc, sample_rate=16000, frame_rate=100.0, license=_TEXTLESSLIB,
+               description="CPC big, Libri-light 6k h (GSLM; features of LSTM layer 2)",
                files=(
                    RemoteFile("checkpoint", "https://dl.fbaipublicfiles.com/textless_nlp/gslm/cpc/cpc_big_ll6kh_top_ctc.pt",
                               "73155dad5d7c986fe7b7f548050060a8e9cc9a0ffd111a22932f38c3e617c5b8", "cpc_big_ll6kh_top_ctc.pt"),

@@ -56,3 +56,18 @@ def test_resuming_into_a_folder_of_another_corpus_is_refused(corpus):
     with pytest.raises(TextlessError, match="another --out"):
         synthesize_corpus(corpus.sentences[:2], corpus.voices, corpus.out, seed=3,
                           utterances_per_sentence=2, workers=1, show_progress=False)
+
+
+def test_first_index_keeps_ids_of_two_batches_disjoint(tmp_path):
+    pytest.importorskip("parselmouth")
+    first = synthesize_corpus(["a cat sat"], ["flite:rms"], tmp_path / "a", workers=1, show_progress=False)
+    second = synthesize_corpus(["a dog ran"], ["flite:rms@formant=1.2"], tmp_path / "b", workers=1,
+                               show_progress=False, first_index=1)
+    ids_a = set(read_table(tmp_path / "a" / "speakers.tsv"))
+    ids_b = set(read_table(tmp_path / "b" / "speakers.tsv"))
+    assert ids_a == {"flite-rms_000000"} and ids_b == {"flite-rms-f120_000001"}
+    assert first.utterances == second.utterances == 1
+    # the same job numbered differently is another corpus: no silent mixing in one folder
+    with pytest.raises(TextlessError, match="another --out"):
+        synthesize_corpus(["a dog ran"], ["flite:rms@formant=1.2"], tmp_path / "b", workers=1,
+                          show_progress=False, first_index=5)

@@ -6,7 +6,8 @@ import soundfile as sf
 
 from textless.data.align import dictionary
 from textless.data.text import generate_sentences, normalize, read_sentences, vocabulary
-from textless.data.voices import HELDOUT_VOICES, TRAIN_VOICES, parse_voice, synthesize
+from textless.data.voices import (CANONICAL_VOICE, HELDOUT_VOICES, PARALLEL_VOICES, TRAIN_VOICES,
+                                  parse_voice, synthesize)
 from textless.errors import TextlessError
 
 
@@ -38,12 +39,17 @@ def test_voice_sets_are_disjoint_and_distinct():
     held = {parse_voice(v).speaker for v in HELDOUT_VOICES}
     assert len(train) == len(TRAIN_VOICES) >= 8
     assert not train & held
-    for spec in TRAIN_VOICES + HELDOUT_VOICES:
+    for spec in TRAIN_VOICES + HELDOUT_VOICES + PARALLEL_VOICES:
         assert parse_voice(parse_voice(spec).spec) == parse_voice(spec)
+    # the speaker-invariant encoder's voices: >= 30 speakers with the canonical one, none held out
+    parallel = {parse_voice(v).speaker for v in PARALLEL_VOICES + (CANONICAL_VOICE,)}
+    assert len(parallel) == len(PARALLEL_VOICES) + 1 >= 30
+    assert not parallel & held
+    assert parse_voice("flite:rms@formant=1.15").speaker == "flite-rms-f115"
 
 
 @pytest.mark.parametrize("bad", ["slt", "flite:nope", "say:slt", "flite:slt@pitch=x",
-                                 "flite:slt@speed=2", "flite:slt@pitch=40"])
+                                 "flite:slt@speed=2", "flite:slt@pitch=40", "flite:slt@formant=3"])
 def test_bad_voice_specs_raise(bad):
     with pytest.raises(TextlessError):
         parse_voice(bad)

@@ -27,6 +27,9 @@ def register(commands, groups):
     p.add_argument("--out", type=Path, required=True)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--per-sentence", type=int, default=1, help="voices speaking each sentence")
+    p.add_argument("--first-index", type=int, default=0, metavar="N",
+                   help="number the utterance ids from N (keeps ids unique across corpora used "
+                   "together, e.g. batches of one parallel corpus)")
     p.add_argument("--workers", type=int, default=None, help="processes (default: all cores)")
     p.set_defaults(func=cmd_synth)
 
@@ -95,7 +98,7 @@ def cmd_synth(args):
     sentences = read_sentences(args.text) if args.text else generate_sentences(args.generate, args.seed)
     report = synthesize_corpus(
         sentences, _voices(args.voices, TRAIN_VOICES), args.out, seed=args.seed,
-        utterances_per_sentence=args.per_sentence, workers=args.workers,
+        utterances_per_sentence=args.per_sentence, workers=args.workers, first_index=args.first_index,
     )
     print(f"{report.out_dir}: {report.utterances} utterances ({report.synthesized} new), "
           f"{report.duration_s / 3600:.2f} h, {len(report.speakers)} speakers")

@@ -2,7 +2,7 @@
 
 Layout written by :func:`synthesize_corpus` in ``out_dir``::
 
-    wav/<speaker>/<speaker>_<sentence index:06d>.wav   16 kHz mono 16-bit
+    wav/<speaker>/<speaker>_<sentence index:06d>.wav   16 kHz mono 16-bit (indices from first_index)
     manifest.tsv      fairseq: root folder, then relative_path<TAB>num_samples
     transcripts.tsv   utt_id<TAB>words
     speakers.tsv      utt_id<TAB>speaker
@@ -116,9 +116,10 @@ def speak_all(jobs, *, workers: int | None = None, desc: str = "synthesize",
 FINGERPRINT = "corpus.sha256"
 
 
-def _claim(out_dir: Path, sentences, voices, seed, per_sentence, sample_rate) -> None:
+def _claim(out_dir: Path, sentences, voices, seed, per_sentence, sample_rate, first_index=0) -> None:
     """Resuming is only safe for the same job: refuse a folder that holds another corpus."""
-    spec = json.dumps([sentences, [v.spec for v in voices], seed, per_sentence, sample_rate])
+    job = [sentences, [v.spec for v in voices], seed, per_sentence, sample_rate]
+    spec = json.dumps(job + [first_index] if first_index else job)
     digest = hashlib.sha256(spec.encode()).hexdigest()
     path = out_dir / FINGERPRINT
     if path.is_file() and path.read_text().strip() != digest:
@@ -141,8 +142,12 @@ def synthesize_corpus(
     workers: int | None = None,
     sample_rate: int = 16000,
     show_progress: bool = True,
+    first_index: int = 0,
 ) -> CorpusReport:
     """Speak ``sentences`` with ``voices`` (specs like ``"flite:awb@pitch=3"``) into ``out_dir``.
+
+    Utterance ids number the sentences from ``first_index`` (give corpora that are used together,
+    e.g. two batches of a parallel corpus, disjoint ranges so that their ids stay unique).
 
     ``workers`` processes run the TTS engines (default: all CPU cores). Deterministic for a
     ``seed``; resumable (see the module doc). Returns a :class:`CorpusReport`.
@@ -158,7 +163,9 @@ def synthesize_corpus(
     for v in voices:
         check_engine(v)
     out_dir = Path(out_dir)
-    _claim(out_dir, sentences, voices, seed, utterances_per_sentence, sample_rate)
+    if first_index < 0:
+        raise TextlessError("the first utterance index must be >= 0")
+    _claim(out_dir, sentences, voices, seed, utterances_per_sentence, sample_rate, first_index)
     jobs, entries, transcripts, utt_speakers = [], [], {}, {}
     for i, (sentence, chosen) in enumerate(
         zip(sentences, assign_voices(len(sentences), len(voices), seed, utterances_per_sentence))
@@ -167,7 +174,7 @@ def synthesize_corpus(
             raise TextlessError(f"sentence {i} is empty")
         for k in chosen:
             v = voices[k]
-            uid = f"{v.speaker}_{i:06d}"
+            uid = f"{v.speaker}_{first_index + i:06d}"
             rel = f"wav/{v.speaker}/{uid}.wav"
             jobs.append((v.spec, str(out_dir / rel), sentence, None, sample_rate))
             entries.append(rel)

@@ -115,7 +115,8 @@ def _corpus_items(corpora) -> list[dict]:
         for rel, _ in entries:
             uid = Path(rel).stem
             if uid in seen:
-                raise TextlessError(f"utterance id {uid} is in both {seen[uid]} and {folder}")
+                raise TextlessError(f"utterance id {uid} is in both {seen[uid]} and {folder} (give "
+                                    "batches disjoint ids: textless data synth --first-index)")
             seen[uid] = folder
             items.append({"id": uid, "path": str(root / rel), "text": texts.get(uid),
                           "speaker": speakers.get(uid)})

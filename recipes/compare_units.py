@@ -84,7 +84,7 @@ def per_voice(texts: dict[str, str], speakers: dict[str, str], ref_hyp: dict[str
 
 def evaluate_candidate(name: str, folder: Path, vocoder, work: Path, asr, item: Path) -> dict:
     from textless.audio import load_audio, write_audio
-    from textless.checkpoint import load_component
+    from textless.components import load_component
     from textless.data.manifest import read_manifest, read_table
     from textless.pipeline import Pipeline
     from textless.progress import progress
@@ -174,7 +174,7 @@ def main(argv=None):
                     help="transcripts.tsv of the training corpora (default: WORK/canonical*/)")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
-    from textless.checkpoint import load_component
+    from textless.components import load_component
 
     item = args.work / "eval" / "heldout.item"
     if not item.is_file():

@@ -170,7 +170,7 @@ def stage_encoder(work: Path, p: Preset, seed: int):
 
 def target_pipeline(work: Path):
     """The target units' encoder + k-means chosen by the ``encoder`` stage."""
-    from textless.checkpoint import load_component
+    from textless.components import load_component
     from textless.pipeline import Pipeline
 
     comp = work / "components"
@@ -181,7 +181,7 @@ def target_pipeline(work: Path):
 
 def unit_pipeline(work: Path, p: Preset):
     """The bundle's units: the speaker-invariant encoder + head, or (no ``invariant``) the targets'."""
-    from textless.checkpoint import load_component
+    from textless.components import load_component
     from textless.pipeline import Pipeline
 
     if p.invariant is None:
@@ -229,7 +229,7 @@ def stage_vocoder(work: Path, p: Preset, seed: int):
 
 def stage_bundle(work: Path, p: Preset, bundle: Path, preset: str):
     """Copy the final components into the bundle folder and describe them in pipeline.json."""
-    from textless.checkpoint import load_component
+    from textless.components import load_component
     from textless.pipeline import save_pipeline_dir
 
     comp = work / "invariant" if p.invariant is not None else work / "components"

@@ -93,7 +93,7 @@ def choose_encoder(work: Path, *, ks, kmeans_frames: int, hubert_steps: int, hub
                    hubert_k: int, seed: int, run_textless, tolerance: float = 0.005) -> dict:
     import torch
 
-    from textless.checkpoint import load_component
+    from textless.components import load_component
     from textless.data.manifest import read_manifest
     from textless.encoders.spectral import SpectralConfig, SpectralEncoder
     from textless.quantizers.kmeans import train_kmeans_on_corpus

@@ -47,7 +47,7 @@ def main(argv=None):
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
 
     from textless.audio import write_audio
-    from textless.checkpoint import load_component
+    from textless.components import load_component
     from textless.data.manifest import read_manifest
     from textless.pipeline import Pipeline, load_pipeline
 

@@ -7,12 +7,24 @@ import re
 import subprocess
 import sys
 import threading
+from pathlib import Path
 
 import pytest
 
+from textless import bundle as bundle_mod
 from textless import hub
 from textless.errors import ChecksumError, DownloadError, ModelNotFoundError, TextlessError
-from textless.zoo import _FILES
+
+DOCS = Path(__file__).resolve().parents[1] / "docs" / "models.md"
+
+
+def zoo_files() -> list[tuple[str, str, str, str]]:
+    """``(bundle, file role, sha256, url)`` rows of the table in docs/models.md."""
+    rows = re.findall(r"^\| (\S+) \| (\w+) \| `([0-9a-f]{64})` \| (\S+) \|$", DOCS.read_text(), re.M)
+    return rows
+
+
+_FILES = [(name, role, url, sha, None) for name, role, sha, url in zoo_files()]
 
 PAYLOAD = b"pretend checkpoint bytes " * 4096
 
@@ -87,7 +99,8 @@ def test_file_url_download(tmp_path):
 
 
 def test_every_zoo_file_is_registered_once():
-    bundles = hub.all_bundles()
+    """The registry holds exactly the files of docs/models.md, each under its bundle and role."""
+    bundles = hub.registry()
     registered = {
         (f.url, f.sha256)
         for b in bundles.values()
@@ -96,9 +109,11 @@ def test_every_zoo_file_is_registered_once():
     }
     assert {(url, sha) for _, _, url, sha, _ in _FILES} == registered
     assert len(_FILES) == 50
+    for name, role, url, sha, _ in _FILES:
+        assert any(f.url == url and f.sha256 == sha and f.role == role for f in bundles[name].files)
     for b in bundles.values():
-        for name in b.components:
-            assert name in bundles, f"{b.name} names unknown component {name}"
+        for c in b.components:
+            assert bundles[c.name] == c, f"{b.name} names a component {c.name} the registry lacks"
 
 
 def test_import_checks_sha_against_the_bundle(tmp_path, monkeypatch):
@@ -111,7 +126,7 @@ def test_import_checks_sha_against_the_bundle(tmp_path, monkeypatch):
     sha = hashlib.sha256(b"not the real file").hexdigest()
     real = hub.get_bundle("hubert-base-ls960")
     patched = dataclasses.replace(real, files=(dataclasses.replace(real.files[0], sha256=sha),))
-    monkeypatch.setattr(hub, "all_bundles", lambda: {"hubert-base-ls960": patched})
+    monkeypatch.setattr(hub, "registry", lambda: {"hubert-base-ls960": patched})
     hub.import_file(fake, "hubert-base-ls960")
     assert patched.files[0].cached_path().read_bytes() == b"not the real file"
 
@@ -119,9 +134,9 @@ def test_import_checks_sha_against_the_bundle(tmp_path, monkeypatch):
 def test_import_new_name_registers_user_bundle(tmp_path):
     f = tmp_path / "my_km.bin"
     f.write_bytes(b"abc")
-    with pytest.raises(TextlessError, match="--kind"):
+    with pytest.raises(TextlessError, match="--role"):
         hub.import_file(f, "my-km")
-    b = hub.import_file(f, "my-km", kind="quantizer")
+    b = hub.import_file(f, "my-km", role="quantizer")
     assert hub.get_bundle("my-km") == b and b.source == "user"
     assert b.fetch()["checkpoint"].read_bytes() == b"abc"
 
@@ -151,7 +166,8 @@ def test_cli_models_list_shows_every_sha(tmp_path):
         (("models", "frobnicate"), "invalid choice"),
         (("models", "list", "--kind", "banana"), "invalid choice"),
         (("models", "download", "hubert-base-ls960"), "hubert_base_ls960.pt.*put it at"),
-        (("models", "import", "/no/such/file", "--as", "../../../../tmp/escaped", "--kind", "vocoder"),
+        (("models", "list", "--role", "banana"), "invalid choice"),
+        (("models", "import", "/no/such/file", "--as", "../../../../tmp/escaped", "--role", "vocoder"),
          "invalid model name '../../../../tmp/escaped'"),
         (("models", "download", "../../../../tmp/escaped"), "invalid model name"),
     ],
@@ -176,7 +192,7 @@ def test_bundle_names_with_separators_are_refused(tmp_path, name):
     f = tmp_path / "voc.safetensors"
     f.write_bytes(b"weights")
     with pytest.raises(TextlessError, match="invalid model name"):
-        hub.import_file(f, name, kind="vocoder")
+        hub.import_file(f, name, role="vocoder")
     assert not (hub.textless_home() / "registry.json").exists()
     with pytest.raises(ModelNotFoundError, match="invalid model name"):
         hub.get_bundle(name)
@@ -185,7 +201,7 @@ def test_bundle_names_with_separators_are_refused(tmp_path, name):
 def test_plain_names_with_dots_and_underscores_are_accepted(tmp_path):
     f = tmp_path / "voc.safetensors"
     f.write_bytes(b"weights")
-    b = hub.import_file(f, "my_voc-v1.2", kind="vocoder")
+    b = hub.import_file(f, "my_voc-v1.2", role="vocoder")
     path = b.fetch()["checkpoint"]
     assert path.parent == hub.cache_dir() / "user" / "my_voc-v1.2"
     assert path.read_bytes() == b"weights"
@@ -196,12 +212,12 @@ def test_escaping_name_in_a_hand_edited_registry_writes_nothing_outside(tmp_path
     f = tmp_path / "voc.safetensors"
     f.write_bytes(b"weights")
     name = "../../../escaped"  # cache is tmp_path/textless_home/hub: user/<name> -> tmp_path/escaped
-    entry = {"kind": "vocoder", "path": str(f), "sha256": hashlib.sha256(b"weights").hexdigest()}
+    entry = {"role": "vocoder", "path": str(f), "sha256": hashlib.sha256(b"weights").hexdigest()}
     home = hub.textless_home()
     home.mkdir(parents=True)
     (home / "registry.json").write_text(json.dumps({name: entry}))
     with pytest.raises(TextlessError, match=r"registry\.json: invalid model name.*remove that entry"):
-        hub.all_bundles()
+        hub.registry()
     # even a RemoteFile built by hand cannot point outside the cache
     rf = hub.RemoteFile("checkpoint", f.as_uri(), entry["sha256"], f"user/{name}/voc.safetensors")
     with pytest.raises(TextlessError, match="would leave the cache"):
@@ -215,15 +231,15 @@ def test_escaping_name_in_a_hand_edited_registry_writes_nothing_outside(tmp_path
 
 def _hand_placed(monkeypatch, data=PAYLOAD):
     """A registered file (sha256 of PAYLOAD) whose bytes ``data`` were put in the cache by hand,
-    and a counter of the calls to ``hub.sha256_of``."""
+    and a counter of the calls to ``textless.bundle.sha256_of`` (where the cache hashes)."""
     f = hub.RemoteFile("checkpoint", "https://example.invalid/model.pt",
                        hashlib.sha256(PAYLOAD).hexdigest(), "model.pt")
     path = hub.cache_dir() / "model.pt"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(data)
     calls = []
-    real = hub.sha256_of
-    monkeypatch.setattr(hub, "sha256_of", lambda p, *a, **k: calls.append(p) or real(p, *a, **k))
+    real = bundle_mod.sha256_of
+    monkeypatch.setattr(bundle_mod, "sha256_of", lambda p, *a, **k: calls.append(p) or real(p, *a, **k))
     monkeypatch.setenv("TEXTLESS_OFFLINE", "1")
     return f, path, calls
 
@@ -260,12 +276,118 @@ def test_downloaded_and_imported_files_are_not_hashed_again(server, monkeypatch,
     hub.fetch_file(f)  # hashed while streaming
     imported = hub.RemoteFile("checkpoint", "https://example.invalid/x.pt", sha, "imported.pt")
     bundle = hub.Bundle("some-encoder", "encoder", "test", files=(imported,))
-    monkeypatch.setattr(hub, "all_bundles", lambda: {bundle.name: bundle})
+    monkeypatch.setattr(hub, "registry", lambda: {bundle.name: bundle})
     src = tmp_path / "x.pt"
     src.write_bytes(PAYLOAD)
     hub.import_file(src, bundle.name)  # hashed once to match it to the bundle
     calls = []
-    monkeypatch.setattr(hub, "sha256_of", lambda p, *a, **k: calls.append(p))
+    monkeypatch.setattr(bundle_mod, "sha256_of", lambda p, *a, **k: calls.append(p))
     assert hub.fetch_file(f).read_bytes() == PAYLOAD
     assert hub.fetch_file(imported).read_bytes() == PAYLOAD
     assert calls == []
+
+
+# --------------------------------------------------------------------------------------------
+# One way to load: loaders are functions, kinds are role + format
+
+
+def test_loaders_are_functions_and_kinds_have_one_spelling():
+    from textless.checkpoint import split_kind
+    from textless.components import NATIVE_LOADERS
+
+    bundles = hub.registry()
+    for b in bundles.values():
+        assert b.role in hub.ROLES
+        assert b.loader is None or callable(b.loader), f"{b.name}: loader {b.loader!r}"
+        if b.role == "pipeline":
+            assert b.loader is None and (b.components or [f.role for f in b.files] == ["pipeline"])
+            if b.components:
+                assert {c.role for c in b.components} >= {"encoder", "quantizer"}
+        else:
+            assert b.format and not b.components, b.name
+    assert bundles["hubert-base-ls960-kmeans-100"].info()["loader"] == "textless.quantizers.kmeans.load_bundle"
+    assert {b.role for b in bundles.values() if b.loader is not None} == {"encoder", "quantizer", "vocoder"}
+    for kind, load in NATIVE_LOADERS.items():
+        role, fmt = split_kind(kind)
+        assert role in hub.COMPONENT_ROLES and fmt and callable(load), kind
+
+
+def test_default_assets_keep_loading_under_their_written_kinds():
+    """The packaged files say "encoder.spectral", "quantizer.kmeans", "ulm" (the older spelling of
+    "ulm.transformer") and "vocoder.hifigan"; each loads as the role its file name says."""
+    from safetensors import safe_open
+
+    from textless.checkpoint import read_kind, split_kind
+    from textless.components import load_component
+    from textless.errors import CheckpointError
+
+    folder = Path(hub.__file__).parent / "assets" / "default"
+    written = {}
+    for path in sorted(folder.glob("*.safetensors")):
+        with safe_open(str(path), framework="pt") as f:
+            written[path.stem] = f.metadata()["kind"]
+        role = split_kind(read_kind(path))[0]
+        assert role == path.stem
+        model = load_component(path, role=role)
+        assert not getattr(model, "training", False)
+    assert written == {"encoder": "encoder.spectral", "quantizer": "quantizer.kmeans", "ulm": "ulm",
+                       "vocoder": "vocoder.hifigan"}
+    assert read_kind(folder / "ulm.safetensors") == "ulm.transformer"
+    with pytest.raises(CheckpointError, match="holds a ulm.transformer checkpoint, not a vocoder"):
+        load_component(folder / "ulm.safetensors", role="vocoder")
+
+
+def test_user_registry_written_with_kind_is_read_and_new_entries_say_role(tmp_path):
+    f = tmp_path / "voc.safetensors"
+    f.write_bytes(b"weights")
+    home = hub.textless_home()
+    home.mkdir(parents=True)
+    old = {"old-voc": {"kind": "vocoder", "path": str(f), "sha256": hashlib.sha256(b"weights").hexdigest()}}
+    (home / "registry.json").write_text(json.dumps(old))
+    b = hub.get_bundle("old-voc")
+    assert b.role == "vocoder" and b.loader is hub.USER_LOADERS["vocoder"] and b.source == "user"
+    hub.import_file(f, "new-voc", role="vocoder")
+    saved = json.loads((home / "registry.json").read_text())
+    assert saved["new-voc"]["role"] == "vocoder" and "kind" not in saved["new-voc"]
+    assert saved["old-voc"] == old["old-voc"]  # left as it was
+
+
+def test_pipeline_bundle_is_composed_from_its_component_bundles(monkeypatch):
+    import torch
+
+    import textless
+    from textless.encoders.spectral import SpectralEncoder, mfcc_config
+    from textless.pipeline import Pipeline, load_pipeline
+    from textless.quantizers.kmeans import KMeansQuantizer
+
+    enc = SpectralEncoder(mfcc_config())
+    km = KMeansQuantizer(torch.randn(7, 13).numpy(), None, None)
+    calls = []
+    encoder = hub.Bundle("tiny-enc", "encoder", "t", format="spectral",
+                         loader=lambda b, files, device: calls.append((b.name, device)) or enc)
+    quantizer = hub.Bundle("tiny-km", "quantizer", "t", format="kmeans",
+                           loader=lambda b, files, device: calls.append((b.name, device)) or km)
+    pipe_b = hub.Bundle("tiny-pipe", "pipeline", "t", components=(encoder, quantizer), layer=3)
+    monkeypatch.setattr(hub, "registry", lambda: {b.name: b for b in (encoder, quantizer, pipe_b)})
+    pipe = load_pipeline("tiny-pipe")
+    assert isinstance(pipe, Pipeline) and pipe.encoder is enc and pipe.quantizer is km
+    assert pipe.layer == 3 and pipe.name == "tiny-pipe" and calls == [("tiny-enc", "cpu"), ("tiny-km", "cpu")]
+    assert textless.load("tiny-pipe").quantizer is km and textless.load("tiny-km") is km
+    with pytest.raises(TextlessError, match="is a pipeline: load it with textless.load_pipeline"):
+        pipe_b.get_model()
+    with pytest.raises(TextlessError, match="tiny-km is a bundle of role quantizer, not a pipeline"):
+        load_pipeline("tiny-km")
+
+
+def test_cli_models_list_by_role_and_its_older_spelling(tmp_path):
+    by_role = _cli("models", "list", "--role", "pipeline", env_home=tmp_path)
+    by_kind = _cli("models", "list", "--kind", "pipeline", env_home=tmp_path)
+    assert by_role.returncode == 0, by_role.stderr
+    assert by_role.stdout == by_kind.stdout
+    heads = [ln for ln in by_role.stdout.splitlines() if not ln.startswith(" ")]
+    pipelines = sorted(b.name for b in hub.registry().values() if b.role == "pipeline")
+    assert sorted(ln.split()[0] for ln in heads) == pipelines and len(pipelines) == 11  # 10 official + default
+    assert all("[pipeline" in ln for ln in heads)
+    info = json.loads(_cli("models", "info", "hubert-base-ls960", env_home=tmp_path).stdout)
+    assert (info["role"], info["format"]) == ("encoder", "hubert")
+    assert info["loader"] == "textless.encoders.fairseq_import.load_bundle"

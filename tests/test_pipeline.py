@@ -83,5 +83,5 @@ def test_missing_parts_are_user_errors(tmp_path):
         pipe.continue_speech(torch.ones(320))
     with pytest.raises(TextlessError, match="not a pipeline folder"):
         load_pipeline(str(tmp_path))
-    with pytest.raises(TextlessError, match="of kind encoder, not a pipeline"):
+    with pytest.raises(TextlessError, match="of role encoder, not a pipeline"):
         load_pipeline("hubert-base-ls960")

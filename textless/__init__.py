@@ -14,7 +14,8 @@ _EXPORTS = {
     "Units": "units", "dedup": "units", "expand": "units", "bitrate": "units",
     "read_units": "units", "write_units": "units", "iter_units": "units",
     "load_audio": "audio", "write_audio": "audio",
-    "Bundle": "hub", "get_bundle": "hub", "all_bundles": "hub",
+    "Bundle": "bundle", "get_bundle": "hub", "registry": "hub",
+    "load_component": "components",
     "Pipeline": "pipeline", "load_pipeline": "pipeline",
     "load_ulm": "ulm.checkpoint", "continue_units": "ulm.sample", "score_sequences": "ulm.score",
     "TextlessError": "errors",
@@ -24,8 +25,10 @@ _EXPORTS = {
 def load(name: str, device="cpu"):
     """The model of bundle ``name`` (a component or a :class:`Pipeline`), ready for inference."""
     from .hub import get_bundle
+    from .pipeline import load_bundle
 
-    return get_bundle(name).get_model(device)
+    bundle = get_bundle(name)
+    return load_bundle(bundle, device) if bundle.role == "pipeline" else bundle.get_model(device)
 
 
 def __getattr__(name):

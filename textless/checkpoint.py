@@ -1,7 +1,10 @@
 """Our own checkpoint format: safetensors weights with the dataclass config in the metadata.
 
 A file holds ``{"format_version", "kind", "config"}`` as safetensors metadata (JSON strings)
-and the state dict as tensors, so inference needs no yaml and loading runs no code.
+and the state dict as tensors, so inference needs no yaml and loading runs no code. ``kind`` is
+``"<role>.<format>"`` (``encoder.hubert``, ``quantizer.kmeans``, ``vocoder.hifigan``...), the one
+spelling of kinds (docs/loading.md); :func:`split_kind` reads it, including the older ``"ulm"``.
+:func:`textless.components.load_component` loads any such file.
 Training checkpoints (optimizer state, RNG) are separate ``torch.save`` files read with
 ``weights_only=True``.
 """
@@ -24,13 +27,36 @@ FORMAT_VERSION = 1
 C = TypeVar("C")
 
 
+#: Kinds written by earlier versions, read as their ``role.format`` spelling.
+LEGACY_KINDS = {"ulm": "ulm.transformer"}
+
+
+def split_kind(kind: str) -> tuple[str, str]:
+    """``"role.format"`` -> ``(role, format)``; a legacy kind is read in its new spelling.
+
+    >>> split_kind("encoder.hubert"), split_kind("ulm")
+    (('encoder', 'hubert'), ('ulm', 'transformer'))
+    """
+    role, dot, fmt = LEGACY_KINDS.get(kind, kind).partition(".")
+    if not (role and dot and fmt):
+        raise CheckpointError(f"component kind {kind!r} is not 'role.format'")
+    return role, fmt
+
+
+def _kind(kind: str) -> str:
+    return LEGACY_KINDS.get(kind, kind)
+
+
 def save_checkpoint(path: str | os.PathLike, kind: str, config, state_dict: dict) -> Path:
     """Write ``state_dict`` and the dataclass ``config`` to ``path`` (.safetensors), atomically.
+
+    ``kind`` is ``"role.format"`` (:func:`split_kind` checks it).
 
     Tied weights (shared storage) are stored once per name by cloning; loaders re-tie them.
     """
     from safetensors.torch import save_file
 
+    split_kind(kind)
     tensors = {k: v.detach().cpu().contiguous().clone() for k, v in state_dict.items()}
     meta = {
         "format_version": str(FORMAT_VERSION),
@@ -79,10 +105,26 @@ def load_torch_file(path: str | os.PathLike, what: str = "checkpoint", safe_glob
         raise CheckpointError(f"{path}: cannot be read safely as {what}: {reason}") from None
 
 
+def read_kind(path: str | os.PathLike) -> str:
+    """The ``role.format`` kind of our safetensors file ``path`` (its header only; legacy kinds
+    in their new spelling). :class:`CheckpointError` if it is not a textless checkpoint."""
+    from safetensors import safe_open
+
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            kind = (f.metadata() or {}).get("kind")
+    except Exception as e:
+        raise CheckpointError(f"{path}: not a textless safetensors checkpoint ({e})") from None
+    if kind is None:
+        raise CheckpointError(f"{path}: safetensors file without textless config metadata")
+    return _kind(kind)
+
+
 def load_checkpoint(path: str | os.PathLike, kind: str | None = None) -> tuple[dict, dict]:
     """Read ``(config_dict, state_dict)`` from a file written by :func:`save_checkpoint`.
 
-    Raises :class:`CheckpointError` when the file is not ours or is of another ``kind``.
+    Raises :class:`CheckpointError` when the file is not ours or is of another ``kind`` (legacy
+    kinds compare in their new spelling: a file saying ``"ulm"`` is a ``"ulm.transformer"``).
     """
     from safetensors import safe_open
 
@@ -97,8 +139,8 @@ def load_checkpoint(path: str | os.PathLike, kind: str | None = None) -> tuple[d
         raise CheckpointError(f"{path}: safetensors file without textless config metadata")
     if int(meta.get("format_version", 0)) > FORMAT_VERSION:
         raise CheckpointError(f"{path}: format_version {meta['format_version']} is newer than this textless")
-    if kind is not None and meta["kind"] != kind:
-        raise CheckpointError(f"{path}: holds a {meta['kind']} checkpoint, expected {kind}")
+    if kind is not None and _kind(meta["kind"]) != _kind(kind):
+        raise CheckpointError(f"{path}: holds a {_kind(meta['kind'])} checkpoint, expected {_kind(kind)}")
     return json.loads(meta["config"]), state
 
 
@@ -114,36 +156,3 @@ def config_from_dict(cls: type[C], d: dict) -> C:
 def _tuples(v):
     """JSON lists back to (nested) tuples, as frozen dataclass fields hold them."""
     return tuple(_tuples(x) for x in v) if isinstance(v, list) else v
-
-
-# Loaders of our own component files by their ``kind`` metadata ("module:function", resolved
-# when used). Each function has the signature ``load(config: dict, state_dict, device) -> model``
-# and returns an ``eval()`` model.
-NATIVE_LOADERS = {
-    "encoder.hubert": "textless.encoders.hubert:from_native",
-    "encoder.spectral": "textless.encoders.spectral:from_native",
-    "encoder.logmel": "textless.encoders.logmel:from_native",
-    "encoder.cpc": "textless.encoders.cpc:from_native",
-    "quantizer.kmeans": "textless.quantizers.kmeans:from_native",
-    "quantizer.linear": "textless.quantizers.linear:from_native",
-    "ulm": "textless.ulm.checkpoint:from_native",
-    "vocoder.hifigan": "textless.vocoders.checkpoint:from_native",
-}
-
-
-def load_component(path: str | os.PathLike, device="cpu"):
-    """Load any textless component file (``.safetensors`` written by :func:`save_checkpoint`)."""
-    import importlib
-
-    from safetensors import safe_open
-
-    try:
-        with safe_open(str(path), framework="pt") as f:
-            kind = (f.metadata() or {}).get("kind")
-    except Exception as e:
-        raise CheckpointError(f"{path}: not a textless safetensors checkpoint ({e})") from None
-    if kind not in NATIVE_LOADERS:
-        raise CheckpointError(f"{path}: unknown component kind {kind!r}")
-    config, state = load_checkpoint(path, kind)
-    module, _, func = NATIVE_LOADERS[kind].partition(":")
-    return getattr(importlib.import_module(module), func)(config, state, device)

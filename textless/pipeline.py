@@ -245,7 +245,7 @@ def save_pipeline_dir(directory, *, name: str, layer: int | None, files: dict[st
 
 def load_pipeline_dir(directory, device="cpu") -> Pipeline:
     """Load a pipeline folder written by :func:`save_pipeline_dir` (textless component files)."""
-    from .checkpoint import load_component
+    from .components import load_component
 
     directory = Path(directory)
     spec_path = directory / PIPELINE_FILE
@@ -267,31 +267,26 @@ def load_pipeline_dir(directory, device="cpu") -> Pipeline:
 
 def load_pipeline(model: str, device="cpu") -> Pipeline:
     """A pipeline from a registered bundle name or a pipeline folder (``--model`` in the CLI)."""
-    from .hub import get_bundle
-
     if Path(model).is_dir():
         return load_pipeline_dir(model, device)
-    bundle = get_bundle(model)
-    if bundle.kind != "pipeline":
-        raise TextlessError(f"{model} is a bundle of kind {bundle.kind}, not a pipeline: see 'textless models list --kind pipeline'")
-    return bundle.get_model(device)
-
-
-def load_folder_bundle(bundle, files, device) -> Pipeline:
-    """Hub loader for a pipeline folder shipped in the package (``files["pipeline"]``)."""
-    pipe = load_pipeline_dir(files["pipeline"].parent, device)
-    pipe.name = bundle.name
-    return pipe
-
-
-def load_bundle(bundle, files, device) -> Pipeline:
-    """Hub loader for ``kind="pipeline"`` bundles: load each component bundle and assemble."""
     from .hub import get_bundle
 
-    parts = {}
-    for name in bundle.components:
-        component = get_bundle(name)
-        parts[component.kind] = component.get_model(device)
+    bundle = get_bundle(model)
+    if bundle.role != "pipeline":
+        raise TextlessError(f"{model} is a bundle of role {bundle.role}, not a pipeline: see 'textless models list --role pipeline'")
+    return load_bundle(bundle, device)
+
+
+def load_bundle(bundle, device="cpu") -> Pipeline:
+    """The :class:`Pipeline` of a ``role="pipeline"`` bundle: a folder shipped in the package
+    (file role ``pipeline``: its ``pipeline.json``) or its component bundles, each loaded by its
+    own loader. (Pipeline bundles carry no loader: this module composes, the registry names.)"""
+    files = bundle.fetch()
+    if "pipeline" in files:
+        pipe = load_pipeline_dir(files["pipeline"].parent, device)
+        pipe.name = bundle.name
+        return pipe
+    parts = {c.role: c.get_model(device) for c in bundle.components}
     missing = {"encoder", "quantizer"} - set(parts)
     if missing:
         raise TextlessError(f"{bundle.name}: pipeline lacks {sorted(missing)}")

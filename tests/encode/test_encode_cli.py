@@ -119,7 +119,7 @@ def test_features_writes_npy_per_file(tiny_model, corpus, tmp_path):
 
 
 def test_train_kmeans_cli(tiny_model, corpus, tmp_path):
-    from textless.checkpoint import load_component
+    from textless.components import load_component
 
     ckpt, _, _ = tiny_model
     out = tmp_path / "km.safetensors"

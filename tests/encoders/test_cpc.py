@@ -153,7 +153,7 @@ def test_too_short_and_receptive_field(official):
 
 
 def test_native_roundtrip(official, tmp_path):
-    from textless.checkpoint import load_component
+    from textless.components import load_component
     from textless.encoders.cpc_import import load_cpc
 
     model = load_cpc(official)

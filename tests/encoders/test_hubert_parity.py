@@ -77,7 +77,7 @@ def test_early_exit_runs_no_later_layer(fairseq_checkpoint):
 
 
 def test_hf_import_and_native_round_trip(fairseq_checkpoint, hf_reference, tmp_path):
-    from textless.checkpoint import load_component
+    from textless.components import load_component
 
     path, cfg = fairseq_checkpoint(True)
     ours = load_fairseq(path)

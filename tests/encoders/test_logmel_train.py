@@ -91,7 +91,7 @@ def test_change_gender_keeps_length_and_moves_formants(tmp_path):
 
 
 def test_padded_batch_equals_single_items_and_the_checkpoint_round_trips(tmp_path):
-    from textless.checkpoint import load_component
+    from textless.components import load_component
     from textless.quantizers.linear import LinearQuantizer, LinearQuantizerConfig
 
     torch.manual_seed(0)
@@ -168,7 +168,7 @@ def test_encoder_training_resumes_to_the_same_losses_after_a_kill(parallel_corpu
     for s in a:
         assert a[s] == pytest.approx(b[s], rel=1e-5, abs=1e-6), s
     # the exported encoder + head encode speech into the targets' vocabulary
-    from textless.checkpoint import load_component
+    from textless.components import load_component
     from textless.pipeline import Pipeline
 
     pipe = Pipeline(load_component(killed / "encoder.safetensors"),

@@ -9,7 +9,7 @@ import torch
 from textless.encoders.pretrain import (
     PretrainConfig, PretrainData, Pretrainer, small_hubert_config, span_mask,
 )
-from textless.checkpoint import load_component
+from textless.components import load_component
 
 TINY = small_hubert_config(
     embed_dim=32, ffn_dim=64, num_layers=2, num_heads=2, conv_pos=16, conv_pos_groups=4,

@@ -47,7 +47,7 @@ def test_mfcc_is_dct_of_logmel_with_regression_deltas(noise):
 
 @pytest.mark.parametrize("config", [mfcc_config(cmvn=True), logmel_config()], ids=["mfcc-cmvn", "logmel"])
 def test_padded_batch_equals_per_item_and_native_round_trip(config, tmp_path):
-    from textless.checkpoint import load_component
+    from textless.components import load_component
 
     enc = SpectralEncoder(config)
     g = torch.Generator().manual_seed(0)

@@ -59,7 +59,7 @@ def test_km_bin_that_would_run_code_is_refused(fitted, tmp_path):
 
 
 def test_native_round_trip_keeps_metadata(fitted, tmp_path):
-    from textless.checkpoint import load_component
+    from textless.components import load_component
 
     _, path = fitted
     q = load_kmeans_bin(path)

@@ -158,7 +158,7 @@ class _Evil:
 
 
 def test_gslm_as_user_bundle_and_cli(gslm_dir, tmp_path):
-    """``models import checkpoint_best.pt --kind ulm`` finds dict.txt beside the original;
+    """``models import checkpoint_best.pt --role ulm`` finds dict.txt beside the original;
     ``textless score`` accepts the GSLM folder directly."""
     import json
 
@@ -167,7 +167,7 @@ def test_gslm_as_user_bundle_and_cli(gslm_dir, tmp_path):
     from textless.units import Units, write_units
 
     path, symbols, sd = gslm_dir
-    import_file(path / "checkpoint_best.pt", "gslm-test", kind="ulm")
+    import_file(path / "checkpoint_best.pt", "gslm-test", role="ulm")
     model = get_bundle("gslm-test").get_model()
     seq = torch.tensor([3, 1, 4])
     units_file = write_units(tmp_path / "u.jsonl", [Units(seq, vocab_size=UNITS, id="a")])

@@ -75,7 +75,7 @@ def test_checkpoint_round_trip(model, tmp_path):
     assert loaded.config == model.config
     tokens = torch.tensor([[model.eos, 1, 5, 7]])
     assert torch.equal(loaded(tokens), model(tokens))
-    from textless.checkpoint import load_component
+    from textless.components import load_component
 
     assert torch.equal(load_component(path)(tokens), model(tokens))
 
@@ -88,11 +88,11 @@ def test_sizes():
 
 
 def test_hub_user_bundle(model, tmp_path):
-    """``textless models import lm.safetensors --as NAME --kind ulm`` then load by name."""
+    """``textless models import lm.safetensors --as NAME --role ulm`` then load by name."""
     from textless.hub import get_bundle, import_file
 
     path = save_ulm(tmp_path / "lm.safetensors", model)
-    import_file(path, "my-ulm", kind="ulm")
+    import_file(path, "my-ulm", role="ulm")
     loaded = get_bundle("my-ulm").get_model()
     tokens = torch.tensor([[model.eos, 2, 3]])
     assert torch.equal(loaded(tokens), model(tokens))

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from textless.checkpoint import load_component
+from textless.components import load_component
 from textless.errors import CheckpointError, TextlessError
 from textless.units import Units, dedup
 from textless.vocoders import UnitHiFiGAN, VocoderConfig, apply_weight_norm, remove_weight_norm

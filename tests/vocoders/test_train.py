@@ -11,7 +11,7 @@ import pytest
 import soundfile as sf
 import torch
 
-from textless.checkpoint import load_component
+from textless.components import load_component
 from textless.units import Units, write_units
 from textless.vocoders.data import draw_batch, duration_targets, load_corpus
 from textless.vocoders.train import TrainConfig, train_vocoder, upsample_plan

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 
-from .. import hub
+from ..bundle import COMPONENT_ROLES, ROLES
 
 
 def register(commands, groups):
     models = groups["models"]
     p = models.add_parser("list", help="every registered bundle with its files and sha256")
-    p.add_argument("--kind", choices=hub.KINDS, help="only bundles of this kind")
+    p.add_argument("--role", "--kind", dest="role", choices=ROLES,
+                   help="only bundles of this role (--kind is the older spelling)")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=cmd_list)
 
@@ -29,16 +30,19 @@ def register(commands, groups):
         help="put a local file into the cache as a bundle's file (sha256 checked), "
         "or register it under a new name",
         description="For a registered NAME the file must match one of its sha256 sums and is "
-        "copied into the cache, so the bundle works offline. For a new NAME give --kind.",
+        "copied into the cache, so the bundle works offline. For a new NAME give --role.",
     )
     p.add_argument("path")
     p.add_argument("--as", dest="name", required=True, metavar="NAME")
-    p.add_argument("--kind", choices=["encoder", "quantizer", "ulm", "vocoder"])
+    p.add_argument("--role", "--kind", dest="role", choices=COMPONENT_ROLES,
+                   help="what the file is, for a new NAME (--kind is the older spelling)")
     p.set_defaults(func=cmd_import)
 
 
 def cmd_list(args):
-    bundles = [b for b in hub.all_bundles().values() if args.kind in (None, b.kind)]
+    from .. import hub
+
+    bundles = [b for b in hub.registry().values() if args.role in (None, b.role)]
     if args.json:
         print(json.dumps([b.info() for b in bundles], indent=2))
         return
@@ -50,26 +54,32 @@ def cmd_list(args):
                 f"V={b.vocab_size}" if b.vocab_size else "",
             ) if x
         )
-        print(f"{b.name}  [{b.kind}{', ' + rates if rates else ''}]  {b.description}")
-        for name in b.components:
-            print(f"    component  {name}")
+        what = f"{b.role}.{b.format}" if b.format else b.role
+        print(f"{b.name}  [{what}{', ' + rates if rates else ''}]  {b.description}")
+        for c in b.components:
+            print(f"    component  {c.name}")
         for f in b.files:
             mark = "cached" if f.cached_path().is_file() else "      "
             print(f"    {mark}  {f.role:<10}  sha256 {f.sha256 or '-'}  {f.url}")
 
 
 def cmd_info(args):
+    from .. import hub
+
     print(json.dumps(hub.get_bundle(args.name).info(), indent=2))
 
 
 def cmd_download(args):
+    from .. import hub
+
     bundle = hub.get_bundle(args.name)
-    names = [bundle.name, *bundle.components]
-    for name in names:
-        for role, path in hub.get_bundle(name).fetch(progress=True).items():
-            print(f"{name}  {role}  {path}")
+    for b in (bundle, *bundle.components):
+        for role, path in b.fetch(progress=True).items():
+            print(f"{b.name}  {role}  {path}")
 
 
 def cmd_import(args):
-    bundle = hub.import_file(args.path, args.name, kind=args.kind)
+    from .. import hub
+
+    bundle = hub.import_file(args.path, args.name, role=args.role)
     print(f"imported {args.path} as {bundle.name}")

@@ -74,8 +74,8 @@ def _load_vocoder(args):
     from ..hub import get_bundle
 
     bundle = get_bundle(args.vocoder)
-    if bundle.kind != "vocoder":
-        raise TextlessError(f"{args.vocoder} is a {bundle.kind}, not a vocoder")
+    if bundle.role != "vocoder":
+        raise TextlessError(f"{args.vocoder} is a {bundle.role}, not a vocoder")
     return bundle.get_model(args.device)
 
 

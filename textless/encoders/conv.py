@@ -7,17 +7,11 @@ and training use the plain modules.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-if TYPE_CHECKING:
-    from .hubert import HubertConfig
-
-#: HuBERT base / wav2vec2 base conv stack: (channels, kernel, stride) per layer, 320x down.
-BASE_CONV = ((512, 10, 5),) + ((512, 3, 2),) * 4 + ((512, 2, 2),) * 2
+from .config import BASE_CONV, HubertConfig
 
 
 def conv_frames(lengths: torch.Tensor | int, conv_layers) -> torch.Tensor | int:

@@ -219,18 +219,11 @@ def build_from_state(cfg: CPCConfig, state_dict: dict, device="cpu") -> CPCEncod
 
 
 def from_native(config: dict, state_dict: dict, device="cpu") -> CPCEncoder:
-    """Loader for our ``encoder.cpc`` safetensors files (see textless.checkpoint)."""
+    """``encoder.cpc`` entry of :data:`textless.components.NATIVE_LOADERS`."""
     from ..checkpoint import config_from_dict
 
     return build_from_state(config_from_dict(CPCConfig, config), state_dict, device)
 
 
-def load_bundle(bundle, files: dict, device="cpu") -> CPCEncoder:
-    """Hub loader: ``files["checkpoint"]`` is the official ``cpc_big_ll6kh_top_ctc.pt`` (or ours)."""
-    from .cpc_import import load_cpc
-
-    return load_cpc(files["checkpoint"], device=device)
-
-
 __all__ = ["CPCConfig", "CPCEncoder", "ChannelNorm", "cpc_frames", "build_from_state", "from_native",
-           "load_bundle", "KIND", "CPC_CONV"]
+           "KIND", "CPC_CONV"]

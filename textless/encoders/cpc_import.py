@@ -70,9 +70,9 @@ def load_cpc(path: str | os.PathLike, layer: int = 2, device="cpu", max_chunk: i
     :class:`CPCEncoder` returning LSTM layer ``layer`` (GSLM: 2)."""
     path = Path(path)
     if path.suffix == ".safetensors":
-        from ..checkpoint import load_component
+        from ..components import load_component
 
-        return load_component(path, device)
+        return load_component(path, device, role="encoder")
     from .fairseq_import import safe_torch_load
 
     ckpt = safe_torch_load(path)
@@ -86,4 +86,10 @@ def load_cpc(path: str | os.PathLike, layer: int = 2, device="cpu", max_chunk: i
         raise CheckpointError(f"{path}: {e}") from None
 
 
-__all__ = ["load_cpc", "config_from_official", "convert_official_state"]
+def load_bundle(bundle, files: dict, device="cpu") -> CPCEncoder:
+    """Hub loader (:data:`textless.bundle.Loader`): ``files["checkpoint"]`` is the official
+    ``cpc_big_ll6kh_top_ctc.pt`` (or our safetensors for a user bundle)."""
+    return load_cpc(files["checkpoint"], device=device)
+
+
+__all__ = ["load_cpc", "load_bundle", "config_from_official", "convert_official_state"]

@@ -307,7 +307,13 @@ def load_encoder(path: str | os.PathLike, device="cpu") -> HubertEncoder:
     if path.is_dir():
         return load_hf(path, device=device)
     if path.suffix == ".safetensors":
-        from ..checkpoint import load_component
+        from ..components import load_component
 
-        return load_component(path, device)
+        return load_component(path, device, role="encoder")
     return load_fairseq(path, device)
+
+
+def load_bundle(bundle, files: dict, device="cpu") -> HubertEncoder:
+    """Hub loader (:class:`textless.bundle.Loader`): ``files["checkpoint"]`` is an official
+    fairseq ``.pt`` (or a Hugging Face folder, or our safetensors for a user bundle)."""
+    return load_encoder(files["checkpoint"], device)

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import logging
 import math
-from dataclasses import dataclass
 from typing import NamedTuple
 
 import torch
@@ -29,57 +28,14 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..errors import CheckpointError
-from .conv import BASE_CONV, ConvFeatureExtractor, conv_frames, receptive_field
+from .config import BASE_CONV, HubertConfig, hubert_large_config
+from .conv import ConvFeatureExtractor, conv_frames, receptive_field
 from .int8 import quantize_linear_int8
 from .transformer import TransformerEncoder
 
 log = logging.getLogger(__name__)
 
 KIND = "encoder.hubert"
-
-
-@dataclass(frozen=True)
-class HubertConfig:
-    """Architecture of a HuBERT / wav2vec2 encoder (fairseq field names in comments).
-
-    Defaults are HuBERT base. ``conv_layers``: ``(channels, kernel, stride)`` per conv
-    (``conv_feature_layers``); ``extractor_mode``: ``"default"`` or ``"layer_norm"``;
-    ``layer_norm_first``: pre-LN transformer; ``normalize``: layer-norm the whole waveform first
-    (``task.normalize``); ``max_chunk``: inputs longer than this many samples are encoded in
-    independent chunks, as fairseq/GSLM/textlesslib readers do (1,600,000 = 100 s).
-    """
-
-    conv_layers: tuple = BASE_CONV
-    extractor_mode: str = "default"
-    conv_bias: bool = False
-    embed_dim: int = 768
-    ffn_dim: int = 3072
-    num_layers: int = 12
-    num_heads: int = 12
-    layer_norm_first: bool = False
-    conv_pos: int = 128
-    conv_pos_groups: int = 16
-    normalize: bool = False
-    sample_rate: int = 16000
-    layer_norm_eps: float = 1e-5
-    max_chunk: int = 1_600_000
-    dropout: float = 0.0
-    attention_dropout: float = 0.0
-    name: str = "hubert"
-
-    def __post_init__(self):
-        if self.extractor_mode not in ("default", "layer_norm"):
-            raise CheckpointError(f"extractor_mode must be 'default' or 'layer_norm', not {self.extractor_mode!r}")
-        if self.embed_dim % self.num_heads:
-            raise CheckpointError(f"embed_dim {self.embed_dim} is not divisible by {self.num_heads} heads")
-        object.__setattr__(self, "conv_layers", tuple(tuple(int(v) for v in c) for c in self.conv_layers))
-
-
-def hubert_large_config(**kw) -> HubertConfig:
-    """HuBERT large (``extractor_mode=layer_norm``, pre-LN, 24 x 1024, waveform normalization)."""
-    base = dict(extractor_mode="layer_norm", embed_dim=1024, ffn_dim=4096, num_layers=24,
-                num_heads=16, layer_norm_first=True, normalize=True)
-    return HubertConfig(**{**base, **kw})
 
 
 class EncoderOutput(NamedTuple):
@@ -261,20 +217,13 @@ def build_from_state(cfg: HubertConfig, state_dict: dict, device="cpu") -> Huber
 
 
 def from_native(config: dict, state_dict: dict, device="cpu") -> HubertEncoder:
-    """Loader for our ``encoder.hubert`` safetensors files (see textless.checkpoint)."""
+    """``encoder.hubert`` entry of :data:`textless.components.NATIVE_LOADERS`."""
     from ..checkpoint import config_from_dict
 
     return build_from_state(config_from_dict(HubertConfig, config), state_dict, device)
 
 
-def load_bundle(bundle, files: dict, device="cpu") -> HubertEncoder:
-    """Hub loader: ``files["checkpoint"]`` is an official fairseq ``.pt`` (or our safetensors)."""
-    from .fairseq_import import load_encoder
-
-    return load_encoder(files["checkpoint"], device)
-
-
 __all__ = [
     "HubertConfig", "HubertEncoder", "EncoderOutput", "hubert_large_config", "conv_frames",
-    "receptive_field", "build_from_state", "from_native", "load_bundle", "quantize_linear_int8", "KIND",
+    "receptive_field", "build_from_state", "from_native", "quantize_linear_int8", "KIND", "BASE_CONV",
 ]

@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import torch
 from torch import nn
 
-if TYPE_CHECKING:
-    from .hubert import HubertEncoder
 
-
-def quantize_linear_int8(model: HubertEncoder) -> HubertEncoder:
+def quantize_linear_int8(model: nn.Module) -> nn.Module:
     """CPU inference copy whose ``nn.Linear`` layers use dynamic int8 quantization (weights int8,
     activations quantized per batch). Convolutions and norms stay fp32 (int8 convs lost label
     agreement in ``bench/encode.py``). Measure agreement against fp32 before relying on it."""

@@ -4,16 +4,13 @@ Shapes: ``x: [B, F, D]``, ``padding_mask: [B, F]`` (True = padding)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import math
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-if TYPE_CHECKING:
-    from .hubert import HubertConfig
+from .config import HubertConfig
 
 
 class _SamePad(nn.Module):

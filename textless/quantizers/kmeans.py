@@ -98,7 +98,7 @@ class KMeansQuantizer(nn.Module):
 
 
 def from_native(config: dict, state_dict: dict, device="cpu") -> KMeansQuantizer:
-    """Loader for our ``quantizer.kmeans`` files (see textless.checkpoint)."""
+    """``quantizer.kmeans`` entry of :data:`textless.components.NATIVE_LOADERS`."""
     from ..checkpoint import config_from_dict
 
     cfg = config_from_dict(KMeansConfig, config)
@@ -203,21 +203,20 @@ def load_quantizer(path, device="cpu", **meta) -> KMeansQuantizer:
     """Our ``.safetensors`` k-means or an official ``km.bin``."""
     path = Path(path)
     if path.suffix == ".safetensors":
-        from ..checkpoint import load_component
+        from ..checkpoint import load_checkpoint
 
-        q = load_component(path, device)
-        if not isinstance(q, KMeansQuantizer):
-            raise CheckpointError(f"{path}: not a k-means checkpoint")
-        return q
+        config, state = load_checkpoint(path, KIND)  # another kind: CheckpointError naming it
+        return from_native(config, state, device)
     return load_kmeans_bin(path, device=device, **meta)
 
 
 def load_bundle(bundle, files: dict, device="cpu") -> KMeansQuantizer:
-    """Hub loader: ``files["checkpoint"]`` is an official ``km.bin`` (or our safetensors)."""
+    """Hub loader (:data:`textless.bundle.Loader`): ``files["checkpoint"]`` is an official
+    ``km.bin`` (or our safetensors for a user bundle); the bundle's ``layer`` is recorded."""
     path = Path(files["checkpoint"])
     if path.suffix == ".safetensors":
         return load_quantizer(path, device)
-    return load_kmeans_bin(path, layer=getattr(bundle, "layer", None), device=device)
+    return load_kmeans_bin(path, layer=bundle.layer, device=device)
 
 
 # ----------------------------------------------------------------------------- training

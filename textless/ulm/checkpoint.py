@@ -9,7 +9,7 @@ from ..checkpoint import config_from_dict, load_checkpoint, save_checkpoint
 from ..errors import CheckpointError
 from .model import UnitLM, UnitLMConfig
 
-KIND = "ulm"
+KIND = "ulm.transformer"  # older files say "ulm": read through checkpoint.LEGACY_KINDS
 
 
 def save_ulm(path: str | os.PathLike, model: UnitLM) -> Path:
@@ -19,7 +19,8 @@ def save_ulm(path: str | os.PathLike, model: UnitLM) -> Path:
 
 
 def from_native(config: dict, state_dict: dict, device="cpu") -> UnitLM:
-    """NATIVE_LOADERS entry: build :class:`UnitLM` from a config dict and weights, ``eval()``."""
+    """``ulm.transformer`` entry of :data:`textless.components.NATIVE_LOADERS`: build
+    :class:`UnitLM` from a config dict and weights, ``eval()``."""
     model = UnitLM(config_from_dict(UnitLMConfig, config))
     missing, unexpected = model.load_state_dict(state_dict, strict=False)
     if missing or unexpected:
@@ -60,7 +61,7 @@ def extract_gslm_archive(
     import tarfile
     import tempfile
 
-    from ..hub import cache_dir, sha256_of
+    from ..bundle import cache_dir, sha256_of
 
     path = Path(path)
     target = cache_dir() / "extracted" / f"{path.name.split('.')[0]}-{sha256_of(path)[:16]}"
@@ -136,7 +137,7 @@ def load_ulm(path: str | os.PathLike, device="cpu") -> UnitLM:
 
 
 def load_bundle(bundle, files: dict, device="cpu") -> UnitLM:
-    """Hub loader: ``files["checkpoint"]`` is ours or fairseq's (``files["dict"]`` or a
+    """Hub loader (:data:`textless.bundle.Loader`): ``files["checkpoint"]`` is ours or fairseq's (``files["dict"]`` or a
     ``dict.txt`` beside it gives the dictionary)."""
     ckpt = Path(files["checkpoint"])
     if ckpt.suffix == ".safetensors" or _is_archive(ckpt):

@@ -144,7 +144,7 @@ def load_official(checkpoint, config, speakers=None, styles=None, device="cpu") 
 
 
 def from_native(config: dict, state_dict: dict, device="cpu") -> UnitHiFiGAN:
-    """Loader of our own ``kind="vocoder.hifigan"`` safetensors files (see NATIVE_LOADERS)."""
+    """``vocoder.hifigan`` entry of :data:`textless.components.NATIVE_LOADERS`: our safetensors files."""
     model = UnitHiFiGAN(config_from_dict(VocoderConfig, config))
     load_state_strict(model, state_dict, "vocoder file")
     return model.to(device).eval()
@@ -181,7 +181,7 @@ def load_vocoder(path: str | os.PathLike, config: str | os.PathLike | None = Non
 
 
 def load_bundle(bundle, files: dict, device="cpu") -> UnitHiFiGAN:
-    """Hub loader: roles ``checkpoint`` and ``config`` (official) + optional ``speakers``, ``styles``.
+    """Hub loader (:data:`textless.bundle.Loader`): file roles ``checkpoint`` and ``config`` (official) + optional ``speakers``, ``styles``.
 
     A user bundle with only a ``checkpoint`` role must be one of our safetensors files.
     """

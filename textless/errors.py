@@ -30,7 +30,16 @@ class AudioTooLongError(AudioError):
 
 
 class NonFiniteAudioError(AudioError):
-    """The signal contains NaN or Inf."""
+    """The signal contains NaN or Inf (read from a file, or about to be written)."""
+
+
+class UnsupportedAudioError(AudioError):
+    """The file decodes, but a parameter (its sample rate) is outside what textless handles."""
+
+
+class DamagedAudioError(AudioError):
+    """The file is damaged: its header declares more audio than the file holds (a truncated
+    download or copy), or decoding stops before the declared length."""
 
 
 class UnitsFormatError(TextlessError):

@@ -15,6 +15,7 @@ import numpy as np
 import torch
 
 from .audio import load_audio
+from .bf16 import use_bf16
 from .errors import IncompatibleComponentsError, TextlessError
 from .files import atomic_open
 from .units import Units, dedup
@@ -91,12 +92,14 @@ class Continuation:
     continuation_wavs: list[torch.Tensor] | None = None
 
 
-def encoder_autocast(device, bf16: bool):
-    """Context in which an encoder runs its matrix products in bfloat16 when ``bf16`` (CPU or CUDA
-    autocast; the HuBERT conv front-end follows it too). On CPUs with avx512_bf16 this measured
-    ~1.5x faster than fp32 with 99.97 % frame-label agreement (BENCHMARKS.md); features come out
-    in bfloat16."""
-    return torch.autocast(torch.device(device).type, dtype=torch.bfloat16, enabled=bf16)
+def encoder_autocast(device, bf16: bool | str):
+    """Context in which an encoder runs its matrix products in bfloat16 (CPU or CUDA autocast; the
+    HuBERT conv front-end follows it too) when :func:`textless.bf16.use_bf16` says so: ``True``
+    (auto) on CUDA and on CPUs with avx512_bf16/AMX, ``"force"`` anywhere. There it measured ~1.5x
+    faster than fp32 with 99.97 % frame-label agreement (BENCHMARKS.md) and features come out in
+    bfloat16; an AVX2-only CPU emulates bf16 ~40x slower, so auto runs fp32 there (one warning)."""
+    return torch.autocast(torch.device(device).type, dtype=torch.bfloat16,
+                          enabled=use_bf16(device, bf16))
 
 
 def _check(cond: bool, message: str):

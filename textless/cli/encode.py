@@ -28,10 +28,13 @@ def _add_encoder(p, required_layer=False):
     p.add_argument("--device", default="cpu", help="cpu, cuda (each torchrun process takes cuda:LOCAL_RANK)")
     p.add_argument("--max-batch-seconds", type=float, default=100.0,
                    help="padded seconds of audio per batch (default 100); sets peak memory")
-    p.add_argument("--bf16", action="store_true",
-                   help="run the encoder's matrix products in bfloat16: about 1.5x faster on CPUs with "
-                   "avx512_bf16 (HuBERT base: 99.97%% of frame labels as in fp32, see BENCHMARKS.md); "
-                   "slower on CPUs without it")
+    p.add_argument("--bf16", action="store_const", const=True, default=False,
+                   help="run the encoder's matrix products in bfloat16 where that is fast: CUDA, or CPUs "
+                   "with avx512_bf16/amx_bf16, about 1.5x faster (HuBERT base: 99.97%% of frame labels "
+                   "as in fp32, see BENCHMARKS.md); other CPUs emulate bf16 ~40x slower: there it warns "
+                   "and runs fp32")
+    p.add_argument("--bf16=force", dest="bf16", action="store_const", const="force",
+                   help="bfloat16 even on a CPU without native bf16")
 
 
 def _add_strict(p):

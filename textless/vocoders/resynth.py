@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..audio import write_audio
+from ..audio import check_finite, write_audio
 from ..errors import TextlessError
 from ..ids import safe_file_stem
 from ..progress import progress
@@ -38,7 +38,8 @@ def resynthesize_file(pipeline, audio: str | os.PathLike, *, speaker=None, style
     """Encode ``audio`` with ``pipeline`` and vocode it: ``wav [T]`` at the vocoder's rate.
 
     Units are deduplicated with durations, so the vocoder reproduces the input's timing.
-    F0-conditioned vocoders get the F0 of the input.
+    F0-conditioned vocoders get the F0 of the input. A vocoder output with NaN or Inf samples
+    raises :class:`~textless.errors.NonFiniteAudioError`.
     """
     if pipeline.vocoder is None:
         raise TextlessError(f"{pipeline.name} has no vocoder: choose a pipeline with one")
@@ -52,7 +53,9 @@ def resynthesize_file(pipeline, audio: str | os.PathLike, *, speaker=None, style
             kwargs["f0"] = f0
         if style is not None:
             kwargs["style"] = style
-    return voc.synthesize(units, speaker=speaker, **kwargs)
+    wav = voc.synthesize(units, speaker=speaker, **kwargs)
+    check_finite(wav, f"{audio}: the vocoder's output")  # NaN would be written as full-scale clicks
+    return wav
 
 
 def vocode_units(vocoder, units_path: str | os.PathLike, out_dir: str | os.PathLike, *, speaker=None,
@@ -76,5 +79,6 @@ def vocode_units(vocoder, units_path: str | os.PathLike, out_dir: str | os.PathL
                 f"{vocoder.sample_rate / vocoder.hop_length:g} Hz"
             )
         wav = vocoder.synthesize(u, speaker=speaker, **kwargs)
-        written.append(write_audio(out_dir / f"{names[i]}.wav", wav, vocoder.sample_rate))
+        written.append(write_audio(out_dir / f"{names[i]}.wav", wav, vocoder.sample_rate,
+                                   what=f"{names[i]}: the vocoder's output"))
     return written

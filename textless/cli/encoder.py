@@ -61,7 +61,7 @@ def register(commands, groups):
     g.add_argument("--save-every", type=int, default=100, help="steps between checkpoints")
     g.add_argument("--valid-every", type=int, default=200,
                    help="steps between validations (frame accuracy on held-out sentences)")
-    g.add_argument("--seed", type=int, default=0)
+    g.add_argument("--seed", type=int, default=0, help="seed of the initialisation, batches, masks and perturbations")
     g.add_argument("--device", default="cpu", help="cpu or cuda")
     g.add_argument("--workers", type=int, default=None,
                    help="processes preparing the data (default: torch's thread count)")

@@ -68,7 +68,8 @@ INVARIANT_QUICK = EncoderTrainConfig(
     corpora=(), targets="", out_dir="", canonical=CANONICAL_SPEAKER,
     model=LogMelEncoderConfig(dim=192, num_layers=3, num_heads=4, ffn_dim=768),
     perturb_views=1, eq_db=6.0, mask_prob=0.2, unmasked_weight=0.5,
-    steps=600, warmup_steps=60, batch_size=16, crop_frames=200, save_every=50, valid_every=100,
+    steps=600, stop_at_step=300, warmup_steps=60, batch_size=16, crop_frames=200, save_every=50,
+    valid_every=100,
 )
 
 PRESETS = {
@@ -76,8 +77,8 @@ PRESETS = {
         sentences=1500, heldout_sentences=160, ks=(50, 100, 200), kmeans_frames=150_000,
         hubert_steps=0, hubert_layers=(), hubert_k=100, vocoder_sentences=2500,
         ulm_args=("--layers", "4", "--dim", "256", "--heads", "4", "--ffn-dim", "1024",
-                  "--max-steps", "1500", "--max-tokens", "2048", "--warmup-steps", "150",
-                  "--save-every", "50", "--valid-every", "250"),
+                  "--max-steps", "500", "--max-tokens", "2048", "--warmup-steps", "50",
+                  "--save-every", "50", "--valid-every", "100"),
         # mel-L1 only: an adversarial step costs ~5x a mel-only one on 2 CPU cores (measured
         # 0.37 s vs > 1.5 s), more than a session allows after 6000 warm-up steps
         vocoder_args=("--config", "small", "--steps", "6000", "--disc-start", "6000",
@@ -97,7 +98,8 @@ PRESETS = {
         parallel=((6000, 0),), per_sentence=12,
         invariant=replace(INVARIANT_QUICK, model=LogMelEncoderConfig(dim=384, num_layers=8, num_heads=6,
                                                                      ffn_dim=1536),
-                          perturb_views=4, steps=40000, warmup_steps=2000, batch_size=32),
+                          perturb_views=4, steps=40000, stop_at_step=None, warmup_steps=2000,
+                          batch_size=32),
     ),
 }
 

@@ -53,7 +53,11 @@ def register(commands, groups):
     g.add_argument("--ffn-dim", type=int, default=1024, help="feed-forward width")
     g.add_argument("--conv-layers", type=int, default=2, help="conv front-end layers (kernel 5)")
     g = p.add_argument_group("optimisation")
-    g.add_argument("--steps", type=int, default=2000, help="total optimizer steps")
+    g.add_argument("--steps", type=int, default=2000,
+                   help="optimizer steps of the schedule (warm-up, then cosine decay to lr/10)")
+    g.add_argument("--stop-at-step", type=int, default=None, metavar="N",
+                   help="end this run at step N without changing the schedule (resume later with a "
+                   "larger N or without it)")
     g.add_argument("--batch-size", type=int, default=16, help="crops per step and process")
     g.add_argument("--crop-frames", type=int, default=200, help="frames per crop (50 Hz: 4 s)")
     g.add_argument("--lr", type=float, default=1e-3, help="peak learning rate (cosine decay)")
@@ -99,7 +103,7 @@ def cmd_train_encoder(args):
         canonical=args.canonical, model=model, perturb_views=args.perturb_views,
         max_formant=args.max_formant, max_pitch=args.max_pitch, eq_db=args.eq_db,
         mask_prob=args.mask_prob, mask_length=args.mask_length, unmasked_weight=args.unmasked_weight,
-        steps=args.steps, batch_size=args.batch_size, crop_frames=args.crop_frames, lr=args.lr,
+        steps=args.steps, stop_at_step=args.stop_at_step, batch_size=args.batch_size, crop_frames=args.crop_frames, lr=args.lr,
         warmup_steps=args.warmup_steps, save_every=args.save_every, valid_every=args.valid_every,
         seed=args.seed, workers=args.workers, device=args.device,
     )

@@ -70,7 +70,8 @@ class EncoderTrainConfig:
     mask_prob: float = 0.0
     mask_length: int = 5
     unmasked_weight: float = 0.0
-    steps: int = 2000
+    steps: int = 2000                 # the schedule's length (warm-up, cosine decay)
+    stop_at_step: int | None = None   # end this run here without changing the schedule
     batch_size: int = 16
     crop_frames: int = 200
     lr: float = 1e-3
@@ -86,7 +87,7 @@ class EncoderTrainConfig:
 
 
 #: Settings that may change between a run and its resumption.
-_RESUME_FREE = {"out_dir", "save_every", "valid_every", "device", "workers", "steps"}
+_RESUME_FREE = {"out_dir", "save_every", "valid_every", "device", "workers", "stop_at_step"}
 
 
 # ----------------------------------------------------------------------------- data
@@ -316,8 +317,8 @@ def validate(model, head, data: Prepared, device, max_utts: int = 200) -> float:
 
 # ----------------------------------------------------------------------------- training
 def train_encoder(c: EncoderTrainConfig, show_progress: bool = True) -> dict:
-    """Train (or resume, when ``out_dir/state.pt`` exists) until ``c.steps``; export the encoder
-    and its head. Returns the last log record."""
+    """Train (or resume, when ``out_dir/state.pt`` exists) until ``c.steps`` (or
+    ``c.stop_at_step``); export the encoder and its head. Returns the last log record."""
     from ..quantizers.linear import LinearQuantizer, LinearQuantizerConfig
 
     rank, world, device = init_distributed(c.device)
@@ -351,11 +352,12 @@ def train_encoder(c: EncoderTrainConfig, show_progress: bool = True) -> dict:
         ddp = torch.nn.parallel.DistributedDataParallel(model)
     model.train()
     record = {"step": step}
-    bar = progress(total=c.steps, initial=step, desc="train encoder", unit="step",
+    stop = min(c.steps, c.stop_at_step or c.steps)
+    bar = progress(total=stop, initial=step, desc="train encoder", unit="step",
                    enabled=show_progress and rank == 0)
     logf = open(out / "log.jsonl", "a", encoding="utf-8") if rank == 0 else None
     try:
-        while step < c.steps:
+        while step < stop:
             torch.manual_seed(c.seed * 1_000_003 + step * 1009 + rank)  # dropout of this step
             for g in opt.param_groups:
                 g["lr"] = lr_at(step, c)
@@ -373,14 +375,14 @@ def train_encoder(c: EncoderTrainConfig, show_progress: bool = True) -> dict:
             step += 1
             record = {"step": step, "loss": float(loss), "acc": acc, "lr": lr_at(step - 1, c),
                       "grad_norm": float(gnorm)}
-            if step % c.valid_every == 0 or step == c.steps:
+            if step % c.valid_every == 0 or step == stop:
                 record["valid_acc"] = validate(model, head.head, data, device)
             if logf:
                 logf.write(json.dumps(record) + "\n")
                 logf.flush()
             bar.update(1)
             bar.set_postfix(loss=f"{float(loss):.3f}", acc=f"{acc:.3f}")
-            if rank == 0 and (step % c.save_every == 0 or step == c.steps):
+            if rank == 0 and (step % c.save_every == 0 or step == stop):
                 _save(out, c, model, head, opt, step, world)
     finally:
         bar.close()

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# The commands that built the default bundle v3 on 2026-12-03 (2-core CPU), run by hand as the
+# stages of `recipes/default.py --preset quick` (same settings; file names under work/v3 differ).
+# The targets are v2's MFCC k-means 50 (the bundled v2 quantizer, itself rebuilt from nothing by
+# the v2 recipe), and the vocoder is v2's (trained on those units of flite rms).
+set -euo pipefail
+T=".venv/bin/python -m textless"
+W=work/v3
+# corpora: held-out voices, parallel corpus in two batches (canonical voice + 6 of 31 voices a sentence)
+$T data synth --generate 160 --seed 1000 --voices heldout --out $W/heldout
+$T data synth --generate 1600 --seed 0 --voices flite:rms --out $W/canonical
+$T data synth --generate 1600 --seed 0 --voices parallel --per-sentence 6 --out $W/parallel
+$T data synth --generate 200 --seed 1 --voices flite:rms --out $W/canonical2 --first-index 1600
+$T data synth --generate 200 --seed 1 --voices parallel --per-sentence 6 --out $W/parallel2 --first-index 1600
+# target units (v2 = textless/assets/default before v3), frame level
+for c in canonical canonical2 parallel parallel2; do
+  $T encode --model default --no-dedup --manifest $W/$c/manifest.tsv --out $W/targets_$c.jsonl
+done
+cat $W/targets_{canonical,canonical2,parallel,parallel2}.jsonl > $W/targets_all.jsonl
+# the speaker-invariant encoder: cross-voice targets + masked prediction + perturbation
+$T train encoder --corpus $W/canonical $W/canonical2 $W/parallel $W/parallel2 --targets $W/targets_all.jsonl \
+  --dim 192 --layers 3 --heads 4 --ffn-dim 768 --steps 600 --stop-at-step 300 --warmup-steps 60 \
+  --batch-size 16 --crop-frames 200 --save-every 50 --valid-every 100 --workers 2 \
+  --out $W/enc_D --canonical flite-rms --perturb-views 1 --eq-db 6 --mask-prob 0.2 --unmasked-weight 0.5
+# (this session ran it with --steps 600 and stopped it at step 300 by hand; --stop-at-step 300 is
+#  the same schedule and the same steps)
+# frame units of the training corpora with the new encoder, then the unit LM (4 x 256)
+(cd recipes && ../.venv/bin/python -c "
+import sys; sys.path.insert(0, '.')
+from pathlib import Path
+from default import encode_corpora
+from textless.components import load_component
+from textless.pipeline import Pipeline
+w = Path('../$W')
+pipe = Pipeline(load_component(w / 'enc_D/encoder.safetensors'), load_component(w / 'enc_D/quantizer.safetensors'), name='default')
+encode_corpora(pipe, [w / c for c in ('canonical', 'canonical2', 'parallel', 'parallel2')], w / 'units_train.jsonl')")
+$T train ulm --units $W/units_train.jsonl --out $W/ulm --seed 0 --device cpu --layers 4 --dim 256 --heads 4 \
+  --ffn-dim 1024 --max-steps 500 --max-tokens 2048 --warmup-steps 50 --save-every 50 --valid-every 100

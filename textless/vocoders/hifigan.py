@@ -277,6 +277,11 @@ class UnitHiFiGAN(nn.Module):
         return self.decode(self.conditioning(code, f0, speaker, style, dur_prediction))
 
     # ------------------------------------------------------------------ inference API
+    @property
+    def needs_f0(self) -> bool:
+        """True when :meth:`synthesize` needs ``f0`` (the ``Vocoder`` protocol's optional member)."""
+        return self.config.f0
+
     def index_of(self, name_or_index, names: tuple, count: int, what: str) -> int:
         """Resolve a speaker/style given as an index (int or digit string) or a name."""
         if isinstance(name_or_index, str) and not name_or_index.isdigit():
@@ -327,6 +332,9 @@ class UnitHiFiGAN(nn.Module):
         if c.f0:
             if f0 is None:
                 raise TextlessError("this vocoder is conditioned on F0: pass f0")
+            if c.f0_quant_num_bin > 0 and torch.is_floating_point(torch.as_tensor(f0)):
+                raise TextlessError("vocoders with quantized F0 need F0 bins from their F0 quantizer "
+                                    "(not supported)")
             kwargs["f0"] = torch.as_tensor(f0, dtype=torch.float32, device=device).view(1, -1)
         wav = self(code.to(device).view(1, -1), dur_prediction=dur_prediction, **kwargs)
         return wav[0].float()

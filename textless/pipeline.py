@@ -94,7 +94,7 @@ class Pipeline:
         n_layers = getattr(self.encoder, "num_layers", None)
         if self.layer is not None and n_layers:
             _check(0 <= self.layer <= n_layers,
-                   f"{self.name}: layer {self.layer} is not one of the encoder's layers 1..{n_layers}")
+                   f"{self.name}: layer {self.layer} is outside the encoder's layers 0..{n_layers}")
         trained = _trained_layer(self.quantizer)
         _check(trained is None or self.layer is None or trained == self.layer,
                f"{self.name}: the quantizer was trained on layer {trained}, not layer {self.layer}")
@@ -270,7 +270,7 @@ class Pipeline:
         self, prompt, *, duration_s: float | None = 5.0, max_new_tokens: int | None = None,
         num_samples: int = 1, temperature: float = 0.7, top_k: int = 0, top_p: float = 1.0,
         seed: int | None = None, speaker: int | str | None = None, style: int | str | None = None,
-        stop_at_eos: bool = True,
+        stop_at_eos: bool = True, id: str | None = None, vocode_prompt: bool = True,
     ) -> Continuation:
         """Encode ``prompt`` (``wav: [T]`` at ``self.sample_rate``, or :class:`Units` already
         encoded), sample continuations with the unit LM, and vocode prompt and continuations
@@ -278,16 +278,18 @@ class Pipeline:
         vocoder ``needs_f0``; continuations with a flat F0, see :meth:`resynthesize`).
 
         Length: ``max_new_tokens`` units when given, else ``duration_s`` seconds.
-        ``stop_at_eos=False`` always samples the full length (GSLM stops at eos)."""
+        ``stop_at_eos=False`` always samples the full length (GSLM stops at eos). ``id`` names
+        the prompt (default: its own id, else ``"prompt"``); continuation ``n`` is ``<id>-<n>``.
+        ``vocode_prompt=False`` leaves ``prompt_wav`` None (only the continuations are vocoded)."""
         if self.ulm is None:
             raise TextlessError(f"{self.name} has no unit language model: choose a bundle with one")
         from .ulm.sample import continue_units
 
         wav = None
         if isinstance(prompt, Units):
-            prompt = prompt if prompt.id is not None else replace(prompt, id="prompt")
+            prompt = replace(prompt, id=id or prompt.id or "prompt")
         else:
-            wav, prompt = prompt, self.encode(prompt, deduplicate=True, id="prompt")
+            wav, prompt = prompt, self.encode(prompt, deduplicate=True, id=id or "prompt")
         length = ({"max_new_tokens": max_new_tokens} if max_new_tokens is not None
                   else {"duration_s": duration_s})
         conts = continue_units(
@@ -298,7 +300,8 @@ class Pipeline:
         if self.vocoder is not None:
             voice = {"speaker": speaker, "style": style}
             result.sample_rate = self.vocoder.sample_rate
-            result.prompt_wav = self.resynthesize(prompt, wav=wav, **voice)
+            if vocode_prompt:
+                result.prompt_wav = self.resynthesize(prompt, wav=wav, **voice)
             result.continuation_wavs = [self.resynthesize(c, **voice) for c in conts]
         return result
 

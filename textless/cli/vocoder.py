@@ -108,7 +108,7 @@ def resynth(args):
     if len(args.audio) == 1 and args.output:
         outputs = [Path(args.output)]
     elif args.out:
-        from ..encode import Item, check_unique_ids
+        from ..corpus import Item, check_unique_ids
         from ..ids import safe_file_stem
 
         check_unique_ids([Item(i, Path(a).stem, Path(a)) for i, a in enumerate(args.audio)])

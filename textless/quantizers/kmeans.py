@@ -346,8 +346,9 @@ def train_kmeans_on_corpus(
     state from other inputs or settings (``max_frames``, ``seed``, ``layer``, ``bf16``, encoder
     weights) is refused; ``k`` and ``niter`` may change, as they do not enter the pass."""
     from ..audio import load_audio
+    from ..encoders.batch import features_of
     from ..errors import AudioError
-    from ..pipeline import encoder_autocast
+    from ..pipeline import encoder_autocast  # moves into textless/encoders/ (issue 13)
     from ..progress import progress
 
     if save_every < 1:
@@ -369,9 +370,9 @@ def train_kmeans_on_corpus(
         except AudioError as e:
             log.warning("skipping %s", e)
         else:
-            with torch.inference_mode(), encoder_autocast(device, bf16):
-                f, n = encoder.features(torch.from_numpy(wav)[None].to(device), None, layer)
-            reservoir.add(f[0, : int(n[0])].float().cpu().numpy())
+            with encoder_autocast(device, bf16):
+                (f,) = features_of(encoder, [wav], layer, device=device)
+            reservoir.add(f.cpu().numpy())
         bar.update(1)
         done = i + 1
         if state_dir is not None and (done % save_every == 0 or done == len(paths)):

@@ -60,7 +60,7 @@ def make_speech(seconds: float, workdir: Path) -> np.ndarray:
 
 def hf_twin(fairseq_path, cfg):
     """transformers.HubertModel holding the raw fairseq weights (key table of
-    reference/checkpoint_formats.md 1.6)."""
+    docs/checkpoint_formats.md section 1)."""
     from transformers import HubertConfig as HFConfig
     from transformers import HubertModel
 

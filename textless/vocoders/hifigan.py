@@ -332,9 +332,11 @@ class UnitHiFiGAN(nn.Module):
         if c.f0:
             if f0 is None:
                 raise TextlessError("this vocoder is conditioned on F0: pass f0")
-            if c.f0_quant_num_bin > 0 and torch.is_floating_point(torch.as_tensor(f0)):
-                raise TextlessError("vocoders with quantized F0 need F0 bins from their F0 quantizer "
-                                    "(not supported)")
+            bins = torch.as_tensor(f0)
+            if c.f0_quant_num_bin > 0 and (torch.any(bins != bins.round()) or torch.any(bins < 0)
+                                           or torch.any(bins >= c.f0_quant_num_bin)):
+                raise TextlessError(f"this vocoder takes quantized F0: bins 0..{c.f0_quant_num_bin - 1} "
+                                    "from its F0 quantizer (continuous F0 is not supported)")
             kwargs["f0"] = torch.as_tensor(f0, dtype=torch.float32, device=device).view(1, -1)
         wav = self(code.to(device).view(1, -1), dur_prediction=dur_prediction, **kwargs)
         return wav[0].float()

@@ -1,0 +1,147 @@
+"""``textless resynth`` and ``textless train vocoder``."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from ..errors import TextlessError
+
+log = logging.getLogger(__name__)
+
+
+def register(commands, groups):
+    p = commands.add_parser(
+        "resynth", help="audio -> units -> audio, or unit files -> audio",
+        description="Resynthesize speech: encode AUDIO with --model and vocode it, or vocode a unit "
+                    "file (--units) with --vocoder (a bundle name, our .safetensors, or an official "
+                    "checkpoint with --vocoder-config) or with the vocoder of --model.",
+    )
+    p.add_argument("audio", nargs="*", help="audio files to resynthesize (with --model)")
+    p.add_argument("--model", help="pipeline bundle name or pipeline folder (default: the bundled "
+                   "'default', unless --vocoder is given)")
+    p.add_argument("--vocoder", help="vocoder bundle name, .safetensors file, or official checkpoint")
+    p.add_argument("--vocoder-config", help="config.json of an official vocoder checkpoint")
+    p.add_argument("--speakers-file", help="speakers.txt of an official vocoder (names of speaker ids)")
+    p.add_argument("--styles-file", help="styles.txt of an official vocoder (names of style ids)")
+    p.add_argument("--units", help="unit file (.jsonl, or fairseq id|units) to vocode")
+    p.add_argument("-o", "--output", help="output wav (one AUDIO)")
+    p.add_argument("--out", help="output folder: <id>.wav per utterance")
+    p.add_argument("--speaker", help="speaker name or index (vocoders with speakers)")
+    p.add_argument("--style", help="style name or index (vocoders with styles)")
+    p.add_argument("--device", default="cpu")
+    p.set_defaults(func=resynth)
+
+    t = groups["train"].add_parser(
+        "vocoder", help="train a unit HiFi-GAN on audio + units",
+        description="Train a unit HiFi-GAN. Resumes from OUT/state.pt when it exists. Under torchrun, "
+                    "trains with DistributedDataParallel (gloo on CPU).",
+    )
+    t.add_argument("--audio", required=True, help="folder of wavs (searched recursively), or a list file: 'path[<TAB>speaker]' per line")
+    t.add_argument("--units", help="units JSONL from 'textless encode --no-dedup' (ids = wav file stems)")
+    t.add_argument("--model", help="pipeline bundle or folder to encode the audio on the fly (instead of --units)")
+    t.add_argument("--out", required=True, help="output folder (state.pt, generator.safetensors, samples/, log.jsonl)")
+    t.add_argument("--config", default="small", help="generator: 'small', 'v1', or a JSON file of VocoderConfig fields")
+    t.add_argument("--steps", type=int, default=10000, help="total training steps")
+    t.add_argument("--batch-size", type=int, default=8, help="segments per step (per process under DDP)")
+    t.add_argument("--segment-frames", type=int, default=32, help="unit frames per training segment")
+    t.add_argument("--lr", type=float, default=2e-4)
+    t.add_argument("--checkpoint-every", type=int, default=500, help="steps between checkpoints")
+    t.add_argument("--snapshot-every", type=int, default=0,
+                   help="also keep OUT/snapshots/step_<N>.safetensors every N steps (a multiple of "
+                   "--checkpoint-every; for training curves)")
+    t.add_argument("--valid", type=int, default=2, help="utterances held out for validation mel-L1")
+    t.add_argument("--f0", action="store_true", help="condition on F0 (pyworld), normalised per speaker")
+    t.add_argument("--speakers", action="store_true", help="learn a speaker embedding (speaker column of --audio)")
+    t.add_argument("--duration-predictor", action="store_true", help="train a duration predictor for deduplicated units")
+    t.add_argument("--disc-width", type=float, default=0.125,
+                   help="discriminator channel multiplier (1 = HiFi-GAN; the default 0.125 suits CPUs)")
+    t.add_argument("--disc-start", type=int, default=0,
+                   help="train on mel-L1 alone before this step (the discriminators are not run: a cheap warm-up)")
+    t.add_argument("--seed", type=int, default=0)
+    t.set_defaults(func=train)
+
+
+def _load_vocoder(args):
+    from ..vocoders.checkpoint import load_vocoder
+
+    path = Path(args.vocoder)
+    if path.is_file():
+        return load_vocoder(path, args.vocoder_config, speakers=args.speakers_file, styles=args.styles_file,
+                            device=args.device)
+    if args.vocoder_config:
+        raise TextlessError(f"{path}: no such vocoder checkpoint")
+    from ..hub import get_bundle
+
+    bundle = get_bundle(args.vocoder)
+    if bundle.kind != "vocoder":
+        raise TextlessError(f"{args.vocoder} is a {bundle.kind}, not a vocoder")
+    return bundle.get_model(args.device)
+
+
+def resynth(args):
+    from ..audio import write_audio
+    from ..vocoders.resynth import resynthesize_file, vocode_units
+
+    if args.units:
+        if args.audio:
+            raise TextlessError("give either AUDIO files or --units, not both")
+        if not args.out:
+            raise TextlessError("--units needs --out DIR (one <id>.wav per utterance)")
+        if args.vocoder and args.model:
+            raise TextlessError("--units takes --vocoder or --model, not both")
+        if args.vocoder:
+            vocoder = _load_vocoder(args)
+        else:
+            from ..pipeline import load_pipeline
+
+            vocoder = load_pipeline(args.model or "default", args.device).vocoder
+            if vocoder is None:
+                raise TextlessError(f"{args.model or 'default'} has no vocoder")
+        paths = vocode_units(vocoder, args.units, args.out, speaker=args.speaker, style=args.style)
+        log.info("wrote %d wavs to %s", len(paths), args.out)
+        return 0
+    if not args.audio:
+        raise TextlessError("nothing to resynthesize: give AUDIO files (with --model) or --units FILE")
+    if args.vocoder or args.vocoder_config:
+        raise TextlessError("--vocoder applies to --units; from audio the vocoder of --model is used")
+    if len(args.audio) == 1 and args.output:
+        outputs = [Path(args.output)]
+    elif args.out:
+        from ..corpus import Item, check_unique_ids
+        from ..ids import safe_file_stem
+
+        check_unique_ids([Item(i, Path(a).stem, Path(a)) for i, a in enumerate(args.audio)])
+        outputs = [Path(args.out) / f"{safe_file_stem(Path(a).stem)}.wav" for a in args.audio]
+    else:
+        raise TextlessError("give -o OUT.wav for one file, or --out DIR")
+    from ..pipeline import load_pipeline
+
+    pipeline = load_pipeline(args.model or "default", args.device)
+    for audio, out in zip(args.audio, outputs):
+        wav = resynthesize_file(pipeline, audio, speaker=args.speaker, style=args.style)
+        write_audio(out, wav, pipeline.vocoder.sample_rate)
+    return 0
+
+
+def train(args):
+    from ..vocoders.train import TrainConfig, train_vocoder
+
+    if bool(args.units) == bool(args.model):
+        raise TextlessError("give exactly one of --units (a JSONL of undeduplicated units) or --model")
+    if args.snapshot_every and args.snapshot_every % args.checkpoint_every:
+        raise TextlessError("--snapshot-every must be a multiple of --checkpoint-every")
+    cfg = TrainConfig(
+        steps=args.steps, batch_size=args.batch_size, segment_frames=args.segment_frames, lr=args.lr,
+        checkpoint_every=args.checkpoint_every, snapshot_every=args.snapshot_every,
+        valid_utterances=args.valid, f0=args.f0,
+        speakers=args.speakers, duration_predictor=args.duration_predictor, disc_width=args.disc_width,
+        disc_start=args.disc_start, seed=args.seed,
+    )
+    model = None
+    if args.model:
+        from ..pipeline import load_pipeline
+
+        model = load_pipeline(args.model)  # encodes on the CPU, as before
+    train_vocoder(args.audio, args.out, cfg, units=args.units, model=model, generator=args.config)
+    return 0

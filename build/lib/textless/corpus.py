@@ -1,0 +1,422 @@
+"""Batch encoding of a corpus: audio files -> unit file (or dense features), at scale.
+
+(This module was ``textless/encode.py``; renamed so that it is not confused with ``encoders/``.)
+
+* Inputs: files, folders (searched recursively for audio) or a manifest TSV; ids are file stems;
+  the output keeps the input order.
+* Batches: items sorted by duration (longest first) and grouped so that
+  ``items x longest`` stays within ``max_batch_s`` seconds of padded audio.
+* Errors: an unreadable/too short/too long file is recorded in ``OUT.errors.tsv``
+  (``id, path, reason``) and the rest completes.
+* Ids: two inputs with the same id (file stem) are refused before any work, naming both paths
+  (their outputs would overwrite each other).
+* Resume: every finished batch is appended (and flushed) to ``OUT.partial`` (``OUT.rank{r}.partial``
+  under torch.distributed) with a fingerprint of the run; a rerun skips the batches found there
+  and the final file equals an uninterrupted run (batches are the same, so are their results bit
+  for bit). The fingerprint covers the settings, each input's path, size and modification time,
+  and :func:`weights_digest` of the model (sha256 of the bytes of every parameter and buffer of
+  the loaded encoder and quantizer, computed once per run: about a second for a 360 MB HuBERT).
+  Any change (an input rewritten, another k-means file behind the same name) starts the run
+  over instead of reusing old results.
+* Distributed: under ``torchrun`` (``WORLD_SIZE > 1``) batch ``b`` goes to rank ``b % world``;
+  every rank journals its own batches, then rank 0 merges them in input order.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import json
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Sequence
+
+import numpy as np
+import torch
+
+from .errors import AudioError, TextlessError
+from .files import atomic_open
+from .progress import progress
+
+log = logging.getLogger(__name__)
+
+AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".mp3", ".opus", ".aiff", ".aif", ".au", ".sph")
+DEFAULT_MAX_BATCH_S = 100.0
+
+
+@dataclass(frozen=True)
+class Item:
+    """One input: its position in the input list, ``id`` (file stem) and path."""
+
+    index: int
+    id: str
+    path: Path
+
+
+@dataclass
+class EncodeSummary:
+    """What a run produced: ``written`` utterances, ``failed`` ones (listed in ``errors_path``)."""
+
+    written: int
+    failed: int
+    out_path: Path
+    errors_path: Path | None
+
+
+# ----------------------------------------------------------------------------- inputs
+def read_manifest(path) -> list[Path]:
+    """A manifest TSV: fairseq's (first line a root folder, then ``relpath<TAB>n_samples``) or one
+    ``path`` / ``id<TAB>path`` per line (relative paths are taken from the manifest's folder)."""
+    path = Path(path)
+    try:
+        lines = [ln.rstrip("\n") for ln in path.read_text(encoding="utf-8").splitlines()]
+    except OSError as e:
+        raise TextlessError(f"{path}: cannot read manifest ({e.strerror})") from None
+    lines = [ln for ln in lines if ln.strip()]
+    if not lines:
+        return []
+    root = path.parent
+    if "\t" not in lines[0] and Path(lines[0]).is_dir():
+        root, lines = Path(lines[0]), lines[1:]
+        return [root / ln.split("\t")[0] for ln in lines]
+    out = []
+    for ln in lines:
+        cols = ln.split("\t")
+        p = Path(cols[1] if len(cols) >= 2 and not cols[1].strip().isdigit() else cols[0])
+        out.append(p if p.is_absolute() else root / p)
+    return out
+
+
+def check_unique_ids(items: Sequence[Item]) -> None:
+    """Raise :class:`TextlessError` naming both paths when two items share an id (their output
+    files, or their lines in a unit file, would be confused)."""
+    seen: dict[str, Path] = {}
+    for it in items:
+        if it.id in seen:
+            raise TextlessError(
+                f"two inputs have the id {it.id!r}: {seen[it.id]} and {it.path} (ids are file stems; "
+                "rename one, or encode them in separate runs)"
+            )
+        seen[it.id] = it.path
+
+
+def collect_inputs(
+    inputs: Sequence[str | os.PathLike] = (), manifest=None, *, unique_ids: bool = False
+) -> list[Item]:
+    """Files, folders (recursive, sorted) and a manifest -> :class:`Item` list in input order.
+
+    ``unique_ids``: refuse two inputs with the same stem (see :func:`check_unique_ids`); the
+    commands that name results after ids set it, so the error comes before any model loads."""
+    paths: list[Path] = []
+    for x in inputs:
+        p = Path(x)
+        if p.is_dir():
+            found = sorted(f for f in p.rglob("*") if f.suffix.lower() in AUDIO_SUFFIXES and f.is_file())
+            if not found:
+                raise TextlessError(f"{p}: no audio files ({', '.join(AUDIO_SUFFIXES[:3])}...) in this folder")
+            paths.extend(found)
+        else:
+            paths.append(p)  # missing files become error rows, they do not stop the run
+    if manifest is not None:
+        paths.extend(read_manifest(manifest))
+    if not paths:
+        raise TextlessError("no inputs: give audio files, a folder, or --manifest")
+    items = [Item(i, p.stem, p) for i, p in enumerate(paths)]
+    if unique_ids:
+        check_unique_ids(items)
+    return items
+
+
+def durations_s(items: Sequence[Item]) -> list[float]:
+    """Header durations in seconds (0 for files soundfile cannot read: they fail later)."""
+    import soundfile as sf
+
+    out = []
+    for it in items:
+        try:
+            info = sf.info(str(it.path))
+            out.append(info.frames / info.samplerate)
+        except Exception:
+            out.append(0.0)
+    return out
+
+
+def make_batches(items: Sequence[Item], seconds: Sequence[float], max_batch_s: float) -> list[list[Item]]:
+    """Sort by duration (longest first) and group while ``len(batch) * longest <= max_batch_s``.
+
+    >>> its = [Item(i, str(i), Path(f"{i}.wav")) for i in range(4)]
+    >>> [[it.index for it in b] for b in make_batches(its, [1.0, 5.0, 2.0, 2.5], 6.0)]
+    [[1], [3, 2], [0]]
+    """
+    order = sorted(range(len(items)), key=lambda i: (-seconds[i], i))
+    batches, cur, longest = [], [], 0.0
+    for i in order:
+        d = seconds[i]
+        if cur and (len(cur) + 1) * max(longest, d) > max_batch_s:
+            batches.append(cur)
+            cur, longest = [], 0.0
+        cur.append(items[i])
+        longest = max(longest, d)
+    if cur:
+        batches.append(cur)
+    return batches
+
+
+# ----------------------------------------------------------------------------- distributed
+def dist_context(device="cpu") -> tuple[int, int]:
+    """``(rank, world_size)``; initialises torch.distributed from torchrun's environment."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world <= 1:
+        return 0, 1
+    import torch.distributed as dist
+
+    if not dist.is_initialized():
+        backend = "nccl" if str(device).startswith("cuda") and torch.cuda.is_available() else "gloo"
+        dist.init_process_group(backend, timeout=datetime.timedelta(hours=12))
+    return dist.get_rank(), dist.get_world_size()
+
+
+def _barrier(world: int):
+    if world > 1:
+        import torch.distributed as dist
+
+        dist.barrier()
+
+
+# ----------------------------------------------------------------------------- journal
+class Journal:
+    """Append-only record of finished batches: ``{"i": index, "line": str}`` or
+    ``{"i": index, "error": str}`` per item, after a header with the run's fingerprint."""
+
+    def __init__(self, path: Path, fingerprint: str):
+        self.path, self.fingerprint = Path(path), fingerprint
+        self.done: dict[int, dict] = {}
+        if self.path.is_file():
+            self._read()
+        if not self.done:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with open(self.path, "w", encoding="utf-8") as f:
+                f.write(json.dumps({"fingerprint": fingerprint}) + "\n")
+
+    def _read(self):
+        with open(self.path, encoding="utf-8") as f:
+            lines = f.read().split("\n")
+        try:
+            header = json.loads(lines[0])
+        except (json.JSONDecodeError, IndexError):
+            header = {}
+        if header.get("fingerprint") != self.fingerprint:
+            log.warning("%s belongs to another run (inputs or settings changed): starting over", self.path)
+            return
+        for ln in lines[1:]:
+            try:
+                rec = json.loads(ln)
+            except json.JSONDecodeError:
+                continue  # the line a kill cut short
+            if isinstance(rec, dict) and "i" in rec:
+                self.done[int(rec["i"])] = rec
+
+    def has_batch(self, batch: Sequence[Item]) -> bool:
+        return all(it.index in self.done for it in batch)
+
+    def add(self, records: list[dict]):
+        with open(self.path, "a", encoding="utf-8") as f:
+            f.write("".join(json.dumps(r) + "\n" for r in records))
+            f.flush()
+            os.fsync(f.fileno())
+        for r in records:
+            self.done[int(r["i"])] = r
+
+
+def weights_digest(*modules) -> str:
+    """sha256 (hex) of the class, ``cfg`` and every parameter and buffer (name, dtype, shape,
+    bytes) of each ``torch.nn.Module`` in ``modules``: what makes their outputs. Objects that are
+    not modules contribute their class name and ``repr(cfg)`` only."""
+    h = hashlib.sha256()
+    for m in modules:
+        h.update(f"{type(m).__module__}.{type(m).__qualname__}\t{getattr(m, 'cfg', None)!r}\n".encode())
+        if not isinstance(m, torch.nn.Module):
+            continue
+        tensors = dict(m.named_parameters())
+        tensors.update(m.named_buffers())
+        for name in sorted(tensors):
+            t = tensors[name].detach()
+            h.update(f"{name}\t{t.dtype}\t{tuple(t.shape)}\n".encode())
+            h.update(t.cpu().contiguous().reshape(-1).view(torch.uint8).numpy())  # no copy
+    return h.hexdigest()
+
+
+def _file_state(path: Path) -> str:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return "missing"
+    return f"{st.st_size}\t{st.st_mtime_ns}"
+
+
+def _fingerprint(items: Sequence[Item], settings: dict) -> str:
+    """Settings (with the model's :func:`weights_digest`), and each input's path, size and mtime."""
+    h = hashlib.sha256(json.dumps(settings, sort_keys=True, default=str).encode())
+    for it in items:
+        h.update(f"{it.index}\t{it.path}\t{_file_state(it.path)}\n".encode())
+    return h.hexdigest()[:32]
+
+
+# ----------------------------------------------------------------------------- running
+def _load_batch(items, load: Callable) -> tuple[list, list, list[dict]]:
+    wavs, ok, errors = [], [], []
+    for it in items:
+        try:
+            wavs.append(load(it.path))
+            ok.append(it)
+        except AudioError as e:
+            errors.append({"i": it.index, "error": str(e)})
+    return wavs, ok, errors
+
+
+def run_journaled(
+    items: Sequence[Item], out_path: Path, *, load: Callable, process: Callable, settings: dict,
+    max_batch_s: float = DEFAULT_MAX_BATCH_S, device="cpu", show_progress: bool = True,
+    desc: str = "encode",
+) -> tuple[list[dict], int]:
+    """Shared engine of :func:`encode_files`: batches, journal, sharding. ``process(items, wavs)``
+    returns one output line per item. Returns ``(records in input order, world)`` on rank 0 and
+    ``([], world)`` on other ranks. Items with the same id are refused before any work."""
+    check_unique_ids(items)
+    rank, world = dist_context(device)
+    batches = make_batches(items, durations_s(items), max_batch_s)
+    mine = [b for j, b in enumerate(batches) if j % world == rank]
+    suffix = ".partial" if world == 1 else f".rank{rank}of{world}.partial"
+    journal = Journal(out_path.with_name(out_path.name + suffix), _fingerprint(items, settings))
+    todo = [b for b in mine if not journal.has_batch(b)]
+    if len(todo) < len(mine):
+        log.info("resuming: %d of %d batches already done", len(mine) - len(todo), len(mine))
+    bar = progress(total=sum(len(b) for b in todo), desc=desc, unit="file",
+                   enabled=show_progress and rank == 0)
+    for batch in todo:
+        wavs, ok, records = _load_batch(batch, load)
+        if ok:
+            lines = process(ok, wavs)
+            records += [{"i": it.index, "line": ln} for it, ln in zip(ok, lines)]
+        journal.add(records)
+        bar.update(len(batch))
+    bar.close()
+    _barrier(world)
+    if rank != 0:
+        return [], world
+    done = dict(journal.done)
+    others = [out_path.with_name(out_path.name + f".rank{r}of{world}.partial") for r in range(1, world)]
+    for p in others:
+        done.update(Journal(p, journal.fingerprint).done)
+    missing = [it.index for it in items if it.index not in done]
+    if missing:
+        raise TextlessError(f"{len(missing)} inputs have no result (a rank failed?): rerun to resume")
+    return [done[it.index] for it in items], world
+
+
+def _finish(items, records, out_path: Path, world: int, write_output: bool = True) -> EncodeSummary:
+    errors_path = out_path.with_name(out_path.name + ".errors.tsv")
+    failed = [(it, r["error"]) for it, r in zip(items, records) if "error" in r]
+    if write_output:
+        with atomic_open(out_path, "w", encoding="utf-8") as f:
+            for r in records:
+                if "line" in r:
+                    f.write(r["line"] + "\n")
+    if failed:
+        with atomic_open(errors_path, "w", encoding="utf-8") as f:
+            f.write("id\tpath\treason\n")
+            for it, reason in failed:
+                f.write(f"{it.id}\t{it.path}\t{' '.join(reason.split())}\n")
+    else:
+        errors_path.unlink(missing_ok=True)
+    suffixes = [".partial"] if world == 1 else [f".rank{r}of{world}.partial" for r in range(world)]
+    for s in suffixes:
+        out_path.with_name(out_path.name + s).unlink(missing_ok=True)
+    return EncodeSummary(len(records) - len(failed), len(failed), out_path,
+                         errors_path if failed else None)
+
+
+def encode_files(
+    pipeline, items: Sequence[Item], out_path, *, deduplicate: bool = True, format: str = "jsonl",
+    max_batch_s: float = DEFAULT_MAX_BATCH_S, show_progress: bool = True,
+) -> EncodeSummary | None:
+    """Encode ``items`` with ``pipeline`` (:class:`textless.pipeline.Pipeline`) into ``out_path``
+    (``format`` ``"jsonl"`` or ``"fairseq"``), resuming a killed run. Returns the summary on
+    rank 0, ``None`` on other ranks of a distributed run."""
+    from .units import format_fairseq, to_json
+
+    if format not in ("jsonl", "fairseq"):
+        raise TextlessError(f"unknown format {format!r}: use jsonl or fairseq")
+    out_path = Path(out_path)
+    settings = {"model": pipeline.name, "layer": pipeline.layer, "dedup": deduplicate, "bf16": pipeline.bf16,
+                "format": format, "max_batch_s": max_batch_s, "vocab": pipeline.quantizer.vocab_size,
+                "weights": weights_digest(pipeline.encoder, pipeline.quantizer)}
+
+    def process(ok, wavs):
+        units = pipeline.encode_batch(wavs, deduplicate=deduplicate, ids=[it.id for it in ok])
+        if format == "jsonl":
+            return [json.dumps(to_json(u)) for u in units]
+        return [format_fairseq(u) for u in units]
+
+    records, world = run_journaled(
+        items, out_path, load=pipeline.load, process=process, settings=settings,
+        max_batch_s=max_batch_s, device=pipeline.device, show_progress=show_progress,
+    )
+    if not records:
+        return None
+    return _finish(items, records, out_path, world)
+
+
+def extract_features(
+    encoder, items: Sequence[Item], out_dir, *, layer: int | None, max_batch_s: float = DEFAULT_MAX_BATCH_S,
+    device="cpu", show_progress: bool = True, bf16: bool = False,
+) -> EncodeSummary | None:
+    """Write ``out_dir/<id>.npy`` float32 ``[frames, dim]`` per input (the ZeroSpeech layout);
+    failures go to ``out_dir/errors.tsv``. Resumable and distributed like :func:`encode_files`.
+    Ids that cannot name a file (:func:`textless.ids.safe_file_stem`) or that repeat are
+    refused before any work. ``bf16``: see :func:`textless.pipeline.encoder_autocast`."""
+    from .audio import load_audio
+    from .encoders.batch import features_of
+    from .ids import safe_file_stem
+    from .pipeline import encoder_autocast
+
+    for it in items:
+        safe_file_stem(it.id)
+    check_unique_ids(items)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    settings = {"encoder": type(encoder).__name__, "cfg": repr(getattr(encoder, "cfg", None)),
+                "layer": layer, "max_batch_s": max_batch_s, "bf16": bf16, "weights": weights_digest(encoder)}
+
+    def load(path):
+        return load_audio(path, encoder.sample_rate, min_samples=encoder.receptive_field)[0]
+
+    def process(ok, wavs):
+        with encoder_autocast(device, bf16):
+            feats = features_of(encoder, wavs, layer, device=device)
+        lines = []
+        for it, f in zip(ok, feats):
+            target = out_dir / f"{safe_file_stem(it.id)}.npy"
+            with atomic_open(target, "wb") as fh:
+                np.save(fh, f.cpu().numpy())
+            lines.append(str(target))
+        return lines
+
+    index = out_dir / "features"
+    records, world = run_journaled(
+        items, index, load=load, process=process, settings=settings, max_batch_s=max_batch_s,
+        device=device, show_progress=show_progress, desc="features",
+    )
+    if not records:
+        return None
+    summary = _finish(items, records, index, world, write_output=False)
+    summary.out_path = out_dir
+    errors = out_dir / "features.errors.tsv"
+    if errors.is_file():
+        os.replace(errors, out_dir / "errors.tsv")
+        summary.errors_path = out_dir / "errors.tsv"
+    else:
+        (out_dir / "errors.tsv").unlink(missing_ok=True)
+    return summary

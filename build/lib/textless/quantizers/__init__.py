@@ -1,0 +1,1 @@
+"""Quantizers: k-means (:mod:`.kmeans`). Import submodules directly; no work at import."""

@@ -1,0 +1,15 @@
+"""Unit HiFi-GAN vocoders: generator, discriminators, losses, training, checkpoint import.
+
+* :class:`UnitHiFiGAN` (``VocoderConfig``): the generator, implements ``textless.pipeline.Vocoder``.
+* :func:`load_vocoder` (ours ``.safetensors``, or an official checkpoint + ``config.json``),
+  :func:`load_official`, :func:`save_vocoder`; hub/native loaders live in ``.checkpoint``.
+* ``textless.vocoders.train.train_vocoder`` / ``TrainConfig``: training (resume, DDP).
+* ``textless.vocoders.resynth``: ``resynthesize_file`` (audio through a pipeline) and
+  ``vocode_units`` (a unit file to ``<id>.wav`` files).
+"""
+
+from .checkpoint import load_official, load_vocoder, save_vocoder
+from .hifigan import UnitHiFiGAN, VocoderConfig, apply_weight_norm, remove_weight_norm
+
+__all__ = ["UnitHiFiGAN", "VocoderConfig", "apply_weight_norm", "remove_weight_norm", "load_official",
+           "load_vocoder", "save_vocoder"]

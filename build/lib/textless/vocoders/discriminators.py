@@ -1,0 +1,119 @@
+"""HiFi-GAN discriminators: multi-period (MPD) and multi-scale (MSD).
+
+Both take ``wav: [B, 1, T]`` and return ``(scores, feature_maps)`` lists, one entry per
+sub-discriminator. ``width`` scales every channel count (1.0 = the original HiFi-GAN sizes;
+smaller widths train faster on a CPU).
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.nn.utils.parametrizations import spectral_norm, weight_norm
+
+LRELU_SLOPE = 0.1
+
+
+def _ch(c: int, width: float) -> int:
+    """Channels scaled by ``width``, a multiple of 4 (at least 4)."""
+    return max(4, 4 * int(round(c * width / 4)))
+
+
+class PeriodDiscriminator(nn.Module):
+    """Folds ``[B, 1, T]`` into ``[B, 1, T / p, p]`` (reflect-padded) and runs 2-D convs."""
+
+    def __init__(self, period: int, width: float = 1.0, kernel_size: int = 5, stride: int = 3):
+        super().__init__()
+        self.period = period
+        chans = [1] + [_ch(c, width) for c in (32, 128, 512, 1024)]
+        pad = ((kernel_size - 1) // 2, 0)
+        self.convs = nn.ModuleList(
+            weight_norm(nn.Conv2d(chans[i], chans[i + 1], (kernel_size, 1), (stride, 1), padding=pad))
+            for i in range(4)
+        )
+        self.convs.append(weight_norm(nn.Conv2d(chans[-1], chans[-1], (kernel_size, 1), 1, padding=pad)))
+        self.conv_post = weight_norm(nn.Conv2d(chans[-1], 1, (3, 1), 1, padding=(1, 0)))
+
+    def forward(self, x):
+        fmap = []
+        b, c, t = x.shape
+        if t % self.period:
+            n_pad = self.period - t % self.period
+            x = F.pad(x, (0, n_pad), "reflect")
+            t = t + n_pad
+        x = x.view(b, c, t // self.period, self.period)
+        for conv in self.convs:
+            x = F.leaky_relu(conv(x), LRELU_SLOPE)
+            fmap.append(x)
+        x = self.conv_post(x)
+        fmap.append(x)
+        return torch.flatten(x, 1, -1), fmap
+
+
+class MultiPeriodDiscriminator(nn.Module):
+    def __init__(self, periods=(2, 3, 5, 7, 11), width: float = 1.0):
+        super().__init__()
+        self.discriminators = nn.ModuleList(PeriodDiscriminator(p, width) for p in periods)
+
+    def forward(self, wav):
+        scores, fmaps = [], []
+        for d in self.discriminators:
+            s, f = d(wav)
+            scores.append(s)
+            fmaps.append(f)
+        return scores, fmaps
+
+
+class ScaleDiscriminator(nn.Module):
+    """1-D grouped convs over the waveform (spectral norm on the first scale)."""
+
+    def __init__(self, width: float = 1.0, use_spectral_norm: bool = False):
+        super().__init__()
+        norm = spectral_norm if use_spectral_norm else weight_norm
+        c = lambda n: _ch(n, width)  # noqa: E731
+        import math
+
+        specs = [  # (in, out, kernel, stride, groups, padding)
+            (1, c(128), 15, 1, 1, 7),
+            (c(128), c(128), 41, 2, 4, 20),
+            (c(128), c(256), 41, 2, 16, 20),
+            (c(256), c(512), 41, 4, 16, 20),
+            (c(512), c(1024), 41, 4, 16, 20),
+            (c(1024), c(1024), 41, 1, 16, 20),
+            (c(1024), c(1024), 5, 1, 1, 2),
+        ]
+        self.convs = nn.ModuleList(
+            norm(nn.Conv1d(i, o, k, s, groups=math.gcd(gr, math.gcd(i, o)), padding=p)) for i, o, k, s, gr, p in specs
+        )
+        self.conv_post = norm(nn.Conv1d(c(1024), 1, 3, 1, padding=1))
+
+    def forward(self, x):
+        fmap = []
+        for conv in self.convs:
+            x = F.leaky_relu(conv(x), LRELU_SLOPE)
+            fmap.append(x)
+        x = self.conv_post(x)
+        fmap.append(x)
+        return torch.flatten(x, 1, -1), fmap
+
+
+class MultiScaleDiscriminator(nn.Module):
+    """Three scales: the waveform, then twice average-pooled (kernel 4, stride 2, padding 2)."""
+
+    def __init__(self, width: float = 1.0, scales: int = 3):
+        super().__init__()
+        self.discriminators = nn.ModuleList(
+            ScaleDiscriminator(width, use_spectral_norm=(i == 0)) for i in range(scales)
+        )
+        self.pool = nn.AvgPool1d(4, 2, padding=2)
+
+    def forward(self, wav):
+        scores, fmaps = [], []
+        for i, d in enumerate(self.discriminators):
+            if i:
+                wav = self.pool(wav)
+            s, f = d(wav)
+            scores.append(s)
+            fmaps.append(f)
+        return scores, fmaps

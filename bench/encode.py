@@ -60,7 +60,7 @@ def make_speech(seconds: float, workdir: Path) -> np.ndarray:
 
 def hf_twin(fairseq_path, cfg):
     """transformers.HubertModel holding the raw fairseq weights (key table of
-    reference/checkpoint_formats.md 1.6)."""
+    docs/checkpoint_formats.md section 1)."""
     from transformers import HubertConfig as HFConfig
     from transformers import HubertModel
 
@@ -173,7 +173,7 @@ def main():
     from textless.encoders.fairseq_export import save_fairseq_checkpoint
     from textless.encoders.fairseq_import import load_fairseq
     from textless.encoders.hubert import HubertConfig, HubertEncoder, quantize_linear_int8
-    from textless.pipeline import encoder_autocast
+    from textless.encoders.batch import encoder_autocast
     from textless.quantizers.kmeans import KMeansQuantizer, train_kmeans
     from textless.units import dedup
 

@@ -141,6 +141,7 @@ def prompt_demo(workdir, k=32, seed=1):
 
     from textless.audio import load_audio
     from textless.data.voices import TRAIN_VOICES, parse_voice, synthesize
+    from textless.encoders.batch import features_of
     from textless.encoders.spectral import SpectralEncoder, mfcc_config
     from textless.quantizers.kmeans import train_kmeans
     from textless.ulm.checkpoint import load_ulm
@@ -164,8 +165,7 @@ def prompt_demo(workdir, k=32, seed=1):
     feats = {}
     for _, path, _ in items:
         wav, _ = load_audio(path, 16000)
-        f, n = enc.features(torch.from_numpy(wav)[None])
-        feats[path] = f[0, : int(n[0])]
+        (feats[path],) = features_of(enc, [wav])  # no pipeline yet: the k-means comes from these
     frames = torch.cat([feats[p] for s, p, _ in items if s == "train"]).numpy()
     km = train_kmeans(frames, k, niter=20, seed=0)
     units = {p: Units(km.assign(feats[p]), vocab_size=k).deduplicated().units for _, p, _ in items}

@@ -99,15 +99,16 @@ def evaluate_candidate(name: str, folder: Path, vocoder, work: Path, asr, item: 
     encoder = load_component(folder / "encoder.safetensors")
     quantizer = load_component(folder / "quantizer.safetensors")
     result = {"name": name, "folder": str(folder), **score_candidate(encoder, quantizer, None, heldout / "wav", item)}
-    pipe = Pipeline(encoder, quantizer, vocoder=vocoder, name=name)
+    pipe = Pipeline.from_parts(encoder, quantizer, vocoder=vocoder, name=name)
     root, entries = read_manifest(heldout / "manifest.tsv")
     paths = {Path(rel).stem: root / rel for rel, _ in entries}
     resynth = work / "compare" / name
     syn_hyp, units = {}, []
     for stem, p in progress(paths.items(), desc=f"resynthesize + ASR {name}", unit="utt"):
-        u = pipe.encode_file(p)
+        original = pipe.load(p)
+        u = pipe.encode(original, id=stem)
         units.append(u)
-        wav = pipe.resynthesize(u)
+        wav = pipe.resynthesize(u, wav=original)  # an F0-conditioned vocoder gets the input's F0
         write_audio(resynth / f"{stem}.wav", wav, vocoder.sample_rate)
         w16, _ = load_audio(resynth / f"{stem}.wav", asr.sample_rate)
         syn_hyp[stem] = asr.transcribe(w16)

@@ -55,7 +55,7 @@ def score_candidate(encoder, quantizer, layer, heldout_wavs: Path, item: Path) -
     from textless.pipeline import Pipeline
     from textless.units import Units, bitrate
 
-    pipe = Pipeline(encoder, quantizer, name="candidate", layer=layer)
+    pipe = Pipeline.from_parts(encoder, quantizer, name="candidate", layer=layer)
     onehot = pipeline_features(pipe, heldout_wavs, kind="units")  # stem -> [frames, K]
     scores = abx_scores(onehot, item, 1 / pipe.frame_rate)
     streams = [Units(torch.from_numpy(f.argmax(1)), None, pipe.frame_rate, quantizer.vocab_size).deduplicated()
@@ -67,22 +67,20 @@ def score_candidate(encoder, quantizer, layer, heldout_wavs: Path, item: Path) -
 def pretrain_hubert(work: Path, train_paths: list[Path], labels_quantizer, mfcc, steps: int,
                     seed: int) -> Path:
     """HuBERT iteration 1 on the training corpus; returns the exported encoder (resumable)."""
-    import torch
-
     from textless.audio import load_audio
     from textless.encoders.pretrain import PretrainConfig, PretrainData, Pretrainer
+    from textless.pipeline import Pipeline
     from textless.progress import progress
 
     out = work / "hubert"
     if (out / "encoder.safetensors").is_file():
         return out / "encoder.safetensors"
+    labeller = Pipeline.from_parts(mfcc, labels_quantizer, name="hubert-labels")
     wavs, labels = [], []
     for path in progress(train_paths, desc="HuBERT labels", unit="file"):
         wav, _ = load_audio(path, 16000)
-        with torch.inference_mode():
-            f, n = mfcc.features(torch.from_numpy(wav)[None])
         wavs.append(wav)
-        labels.append(labels_quantizer.assign(f[0, : int(n[0])]))
+        labels.append(labeller.encode(wav, deduplicate=False).units)
     cfg = PretrainConfig(num_classes=labels_quantizer.vocab_size, max_steps=steps,
                          warmup_steps=max(1, steps // 10), seed=seed)
     Pretrainer(cfg, PretrainData(wavs, labels, mfcc.hop_length), out).train()

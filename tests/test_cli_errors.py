@@ -72,7 +72,7 @@ def test_resynth_refuses_bad_unit_ids_before_writing_any_wav(tiny_pipeline_dir, 
 
 
 def test_feature_ids_that_are_not_file_names_are_refused(tmp_path):
-    from textless.encode import Item, extract_features
+    from textless.corpus import Item, extract_features
     from textless.encoders.spectral import SpectralEncoder, mfcc_config
 
     wav = _wav(tmp_path / "in" / "a.wav")

@@ -19,16 +19,6 @@ ROOT = Path(textless.__file__).parent
 STAGES = ("encoders", "quantizers", "ulm", "vocoders", "prosody", "data")
 UPPER = ("textless.pipeline", "textless.cli")
 
-#: Stage modules that import ``textless.pipeline`` or ``textless.cli`` today (issue 13,
-#: deliverable 1 moves ``encoder_autocast`` into ``textless/encoders/`` and removes the rest).
-#: Empty it as they are fixed: the test fails on any offender not listed AND on a listed one
-#: that no longer offends.
-KNOWN_STAGE_OFFENDERS = {
-    ("textless.quantizers.kmeans", "textless.pipeline"),  # encoder_autocast
-    ("textless.vocoders.data", "textless.pipeline"),  # load_pipeline
-}
-
-
 def module_name(path: Path) -> str:
     parts = path.relative_to(ROOT.parent).with_suffix("").parts
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
@@ -134,19 +124,13 @@ def test_every_module_imports():
 
 
 def test_no_import_cycles():
-    """Apart from the edges of KNOWN_STAGE_OFFENDERS (today kmeans -> pipeline -> hub -> zoo ->
-    kmeans closes a cycle; it goes with the offender), the graph is a DAG."""
-    graph = {m: deps - {up for o, up in KNOWN_STAGE_OFFENDERS if o == m} for m, deps in GRAPH.items()}
-    found = cycles(graph)
+    found = cycles(GRAPH)
     assert not found, "import cycles (lazy imports count): " + "; ".join(" <-> ".join(c) for c in found)
 
 
 def test_stages_never_import_the_pipeline_or_the_cli():
-    found = stage_offenders(GRAPH)
-    new = sorted(found - KNOWN_STAGE_OFFENDERS)
-    assert not new, f"stage modules importing the pipeline or the CLI: {new}"
-    fixed = sorted(KNOWN_STAGE_OFFENDERS - found)
-    assert not fixed, f"fixed, remove them from KNOWN_STAGE_OFFENDERS: {fixed}"
+    found = sorted(stage_offenders(GRAPH))
+    assert not found, f"stage modules importing the pipeline or the CLI: {found}"
 
 
 @pytest.mark.parametrize("layer", ["textless.bundle", "textless.checkpoint"])

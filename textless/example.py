@@ -55,7 +55,7 @@ def run_example(model: str, out_dir: Path, *, seed: int = 0, duration_s: float =
 
     if pipe.vocoder is not None:
         t = time.perf_counter()
-        resynth = pipe.resynthesize(units)
+        resynth = pipe.resynthesize(units, wav=wav)
         files.append(write_audio(out_dir / "resynthesized.wav", resynth, pipe.vocoder.sample_rate))
         lines.append(f"resynth    {len(resynth) / pipe.vocoder.sample_rate:.2f} s of audio in "
                      f"{time.perf_counter() - t:.2f} s")

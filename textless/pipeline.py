@@ -1,78 +1,26 @@
 """Pipeline = encoder + quantizer (+ unit LM) (+ vocoder), checked to agree at construction.
 
-The component protocols below are the seams between stages. Every encoder, quantizer, unit LM
-and vocoder of textless implements one of them; the pipeline only talks through them.
+The component protocols (:mod:`textless.components`, re-exported here) are the seams between
+stages; the pipeline only talks through them, and owns the behaviour that needs several stages:
+audio -> features (:meth:`Pipeline.features`), F0 for a vocoder (:meth:`Pipeline.resynthesize`),
+continuation (:meth:`Pipeline.continue_speech`).
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Protocol, Sequence, runtime_checkable
+from typing import Sequence
 
 import numpy as np
 import torch
 
 from .audio import load_audio
-from .bf16 import use_bf16
+from .protocols import Encoder, Quantizer, UnitLanguageModel, Vocoder  # noqa: F401 (re-exported)
 from .errors import IncompatibleComponentsError, TextlessError
 from .files import atomic_open
 from .units import Units, dedup
-
-
-@runtime_checkable
-class Encoder(Protocol):
-    """Dense features from audio.
-
-    ``sample_rate`` (Hz) of the input, ``frame_rate`` (Hz) of the output,
-    ``receptive_field`` (samples): the shortest input that yields one frame.
-    """
-
-    sample_rate: int
-    frame_rate: float
-    receptive_field: int
-
-    def features(
-        self, wav: torch.Tensor, lengths: torch.Tensor | None = None, layer: int | None = None
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        """``wav: [B, T] float32`` (+ valid ``lengths: [B]`` samples) -> ``([B, F, D], [B] frames)``.
-
-        ``layer`` counts from 1 (fairseq's ``output_layer``); encoders without layers ignore it.
-        """
-        ...
-
-
-@runtime_checkable
-class Quantizer(Protocol):
-    """Nearest-centroid assignment: ``vocab_size`` centroids of dimension ``dim``."""
-
-    vocab_size: int
-    dim: int
-
-    def assign(self, feats: torch.Tensor) -> torch.Tensor:
-        """``feats: [..., D] float`` -> ``[...] int64`` unit ids."""
-        ...
-
-
-@runtime_checkable
-class Vocoder(Protocol):
-    """Units to waveform: ``hop_length`` samples per unit frame at ``sample_rate`` Hz."""
-
-    sample_rate: int
-    hop_length: int
-    vocab_size: int
-
-    def synthesize(self, units: Units, speaker: int | None = None) -> torch.Tensor:
-        """``units`` (expanded by their durations, or by a duration predictor) -> ``wav: [T]``."""
-        ...
-
-
-@runtime_checkable
-class UnitLanguageModel(Protocol):
-    """A unit LM over unit ids ``0 .. vocab_size - 1`` (specials are its own business)."""
-
-    vocab_size: int
 
 
 @dataclass
@@ -92,19 +40,14 @@ class Continuation:
     continuation_wavs: list[torch.Tensor] | None = None
 
 
-def encoder_autocast(device, bf16: bool | str):
-    """Context in which an encoder runs its matrix products in bfloat16 (CPU or CUDA autocast; the
-    HuBERT conv front-end follows it too) when :func:`textless.bf16.use_bf16` says so: ``True``
-    (auto) on CUDA and on CPUs with avx512_bf16/AMX, ``"force"`` anywhere. There it measured ~1.5x
-    faster than fp32 with 99.97 % frame-label agreement (BENCHMARKS.md) and features come out in
-    bfloat16; an AVX2-only CPU emulates bf16 ~40x slower, so auto runs fp32 there (one warning)."""
-    return torch.autocast(torch.device(device).type, dtype=torch.bfloat16,
-                          enabled=use_bf16(device, bf16))
-
-
 def _check(cond: bool, message: str):
     if not cond:
         raise IncompatibleComponentsError(message)
+
+
+def _trained_layer(quantizer) -> int | None:
+    """The encoder layer a quantizer says it was trained on (``cfg.layer``), or None."""
+    return getattr(getattr(quantizer, "cfg", None), "layer", None)
 
 
 @dataclass
@@ -113,6 +56,8 @@ class Pipeline:
 
     ``layer`` is passed to the encoder; ``name`` is written into every :class:`Units` it makes;
     ``bf16`` runs the encoder's matrix products in bfloat16 (autocast; see :func:`encoder_autocast`).
+    Construction checks that the parts agree (see :meth:`check`); :meth:`from_parts` and
+    :meth:`from_files` also fill in ``layer`` from the quantizer.
     """
 
     encoder: Encoder
@@ -125,6 +70,26 @@ class Pipeline:
     bf16: bool = False
 
     def __post_init__(self):
+        self.check()
+
+    def check(self) -> None:
+        """Every compatibility check, in one place; raises :class:`IncompatibleComponentsError`.
+
+        Encoder dimension = quantizer dimension; ``layer`` within the encoder's layers and equal
+        to the quantizer's training layer; unit LM and vocoder vocabularies = quantizer's;
+        vocoder frame rate (``sample_rate / hop_length``) = encoder frame rate.
+        """
+        enc_dim = getattr(self.encoder, "dim", None)
+        if enc_dim is not None:
+            _check(self.quantizer.dim == enc_dim,
+                   f"{self.name}: quantizer dimension {self.quantizer.dim} != encoder dimension {enc_dim}")
+        n_layers = getattr(self.encoder, "num_layers", None)
+        if self.layer is not None and n_layers:
+            _check(0 <= self.layer <= n_layers,
+                   f"{self.name}: layer {self.layer} is outside the encoder's layers 0..{n_layers}")
+        trained = _trained_layer(self.quantizer)
+        _check(trained is None or self.layer is None or trained == self.layer,
+               f"{self.name}: the quantizer was trained on layer {trained}, not layer {self.layer}")
         vocab = self.quantizer.vocab_size
         if self.ulm is not None:
             _check(
@@ -143,6 +108,70 @@ class Pipeline:
                 f"{self.encoder.frame_rate:g} Hz",
             )
 
+    @classmethod
+    def from_parts(cls, encoder: Encoder, quantizer: Quantizer, *, ulm=None, vocoder=None,
+                   layer: int | None = None, name: str | None = None, device="cpu",
+                   bf16: bool = False) -> "Pipeline":
+        """A pipeline from loaded parts. ``layer`` defaults to the one the quantizer was trained
+        on; an encoder with layers needs one of the two. ``name`` defaults to
+        ``<encoder class>[-l<layer>]-km<K>``."""
+        layer = _trained_layer(quantizer) if layer is None else layer
+        if getattr(encoder, "num_layers", 0) and layer is None:
+            raise IncompatibleComponentsError(
+                "the encoder has layers and the quantizer names none: give the layer")
+        if name is None:
+            name = f"{type(encoder).__name__}{'' if layer is None else f'-l{layer}'}-km{quantizer.vocab_size}"
+        return cls(encoder, quantizer, ulm=ulm, vocoder=vocoder, layer=layer, name=name,
+                   device=device, bf16=bf16)
+
+    @classmethod
+    def from_files(cls, quantizer, *, encoder=None, spectral: str | None = None, ulm=None,
+                   vocoder=None, layer: int | None = None, name: str | None = None, device="cpu",
+                   bf16: bool = False) -> "Pipeline":
+        """Load the parts and assemble them with :meth:`from_parts`.
+
+        ``encoder``: a fairseq HuBERT/wav2vec2 ``.pt``, a Hugging Face folder or a textless
+        ``.safetensors``; or ``spectral``: ``"mfcc"`` / ``"logmel"`` features instead.
+        ``quantizer``: k-means ``.safetensors`` or official ``km.bin``; ``ulm`` / ``vocoder``:
+        optional files in the formats their loaders read. ``name`` defaults to
+        ``<encoder file stem or spectral>[-l<layer>]-km<K>``.
+        """
+        from .encoders.fairseq_import import load_encoder
+        from .quantizers.kmeans import load_quantizer
+
+        if (encoder is None) == (spectral is None):
+            raise TextlessError("give one of an encoder checkpoint or spectral features")
+        if spectral is not None:
+            from .encoders.spectral import SpectralEncoder, logmel_config, mfcc_config
+
+            configs = {"mfcc": mfcc_config, "logmel": logmel_config}
+            if spectral not in configs:
+                raise TextlessError(f"spectral features are mfcc or logmel, not {spectral!r}")
+            enc = SpectralEncoder(configs[spectral]()).to(device)
+        else:
+            if not Path(encoder).exists():
+                raise TextlessError(f"{encoder}: no such checkpoint")
+            enc = load_encoder(encoder, device)
+            if not hasattr(enc, "features"):
+                raise TextlessError(f"{encoder}: not an encoder checkpoint")
+        if not Path(quantizer).is_file():
+            raise TextlessError(f"{quantizer}: no such k-means file")
+        km = load_quantizer(quantizer, device)
+        parts = {}
+        if ulm is not None:
+            from .ulm.checkpoint import load_ulm
+
+            parts["ulm"] = load_ulm(ulm, device)
+        if vocoder is not None:
+            from .vocoders.checkpoint import load_vocoder
+
+            parts["vocoder"] = load_vocoder(vocoder, device=device)
+        if name is None:
+            trained = _trained_layer(km) if layer is None else layer
+            name = f"{Path(encoder).stem if encoder is not None else spectral}" \
+                   f"{'' if trained is None else f'-l{trained}'}-km{km.vocab_size}"
+        return cls.from_parts(enc, km, **parts, layer=layer, name=name, device=device, bf16=bf16)
+
     @property
     def frame_rate(self) -> float:
         return float(self.encoder.frame_rate)
@@ -152,21 +181,29 @@ class Pipeline:
         return int(self.encoder.sample_rate)
 
     # ---------------------------------------------------------------------------- encode
+    def features(self, wavs, lengths: torch.Tensor | None = None) -> list[torch.Tensor]:
+        """Encoder features at ``self.layer`` of each waveform, trimmed to its frames:
+        ``[F_i, D] float32`` on ``self.device`` (frames at ``self.frame_rate`` Hz).
+
+        ``wavs``: ``[T_i]`` waveforms at ``self.sample_rate`` Hz (one padded batch), or a padded
+        ``[B, T]`` tensor with valid ``lengths: [B]`` samples. Runs under :func:`encoder_autocast`
+        when ``bf16``. See :func:`textless.encoders.batch.features_of`.
+        """
+        from .encoders.batch import encoder_autocast, features_of
+
+        with encoder_autocast(self.device, self.bf16):
+            return features_of(self.encoder, wavs, self.layer, lengths=lengths, device=self.device)
+
     @torch.inference_mode()
     def encode_batch(
         self, wavs: Sequence[np.ndarray | torch.Tensor], *, deduplicate: bool = True,
         ids: Sequence[str | None] | None = None,
     ) -> list[Units]:
         """Encode waveforms ``[T_i]`` at ``self.sample_rate`` as one padded batch."""
-        tensors = [torch.as_tensor(np.asarray(w), dtype=torch.float32).reshape(-1) for w in wavs]
-        lengths = torch.tensor([t.numel() for t in tensors])
-        batch = torch.nn.utils.rnn.pad_sequence(tensors, batch_first=True).to(self.device)
-        with encoder_autocast(self.device, self.bf16):
-            feats, frames = self.encoder.features(batch, lengths.to(self.device), self.layer)
-        labels = self.quantizer.assign(feats.float()).cpu()
+        feats = self.features(wavs)
+        labels = self.quantizer.assign(torch.cat(feats)).cpu().split([len(f) for f in feats])
         out = []
-        for i, n in enumerate(frames.tolist()):
-            u = labels[i, :n]
+        for i, u in enumerate(labels):
             d = None
             if deduplicate:
                 u, d = dedup(u)
@@ -193,38 +230,71 @@ class Pipeline:
 
     # ---------------------------------------------------------------------------- resynth
     @torch.inference_mode()
-    def resynthesize(self, units: Units, speaker: int | None = None) -> torch.Tensor:
-        """``units`` -> ``wav: [T]`` at ``self.vocoder.sample_rate``."""
+    def resynthesize(self, units: Units, *, wav=None, speaker: int | str | None = None,
+                     style: int | str | None = None) -> torch.Tensor:
+        """``units`` -> ``wav: [T]`` at ``self.vocoder.sample_rate``.
+
+        ``wav: [T]`` (at ``self.sample_rate``): the audio the units came from; a vocoder that
+        ``needs_f0`` gets its F0 (:func:`textless.prosody.utterance_f0` over ``units.num_frames``
+        frames: the units carry their durations, or are one per frame). Without ``wav`` such a vocoder gets a flat
+        F0 of 0, its speaker's mean log-F0 on every frame: monotone speech (how continuations,
+        which have no audio, are vocoded). ``speaker``/``style``: name or index, for vocoders
+        that have them.
+        """
         if self.vocoder is None:
             raise TextlessError(f"{self.name} has no vocoder: choose a bundle with one")
-        return self.vocoder.synthesize(units, speaker=speaker)
+        kwargs = {} if style is None else {"style": style}
+        if getattr(self.vocoder, "needs_f0", False):
+            kwargs["f0"] = self._f0(units, wav)
+        return self.vocoder.synthesize(units, speaker=speaker, **kwargs)
 
+    def _f0(self, units: Units, wav) -> torch.Tensor:
+        if wav is None:
+            return torch.zeros(units.num_frames)
+        from .prosody import utterance_f0
+
+        wav = np.asarray(torch.as_tensor(wav, dtype=torch.float32).cpu()).reshape(-1)
+        return torch.from_numpy(utterance_f0(wav, self.sample_rate, units.num_frames, self.frame_rate))
 
     # ---------------------------------------------------------------------------- continue
     @torch.inference_mode()
     def continue_speech(
-        self, wav, *, duration_s: float = 5.0, num_samples: int = 1, temperature: float = 0.7,
-        top_k: int = 0, top_p: float = 1.0, seed: int | None = None, speaker: int | None = None,
-        stop_at_eos: bool = True,
+        self, prompt, *, duration_s: float | None = 5.0, max_new_tokens: int | None = None,
+        num_samples: int = 1, temperature: float = 0.7, top_k: int = 0, top_p: float = 1.0,
+        seed: int | None = None, speaker: int | str | None = None, style: int | str | None = None,
+        stop_at_eos: bool = True, id: str | None = None, vocode_prompt: bool = True,
     ) -> Continuation:
-        """Encode ``wav: [T]`` (at ``self.sample_rate``), sample continuations with the unit LM,
-        and vocode prompt and continuations when the pipeline has a vocoder.
+        """Encode ``prompt`` (``wav: [T]`` at ``self.sample_rate``, or :class:`Units` already
+        encoded), sample continuations with the unit LM, and vocode prompt and continuations
+        when the pipeline has a vocoder (the prompt with its own F0 when it is audio and the
+        vocoder ``needs_f0``; continuations with a flat F0, see :meth:`resynthesize`).
 
-        ``stop_at_eos=False`` always samples the full ``duration_s`` (GSLM stops at eos)."""
+        Length: ``max_new_tokens`` units when given, else ``duration_s`` seconds.
+        ``stop_at_eos=False`` always samples the full length (GSLM stops at eos). ``id`` names
+        the prompt (default: its own id, else ``"prompt"``); continuation ``n`` is ``<id>-<n>``.
+        ``vocode_prompt=False`` leaves ``prompt_wav`` None (only the continuations are vocoded)."""
         if self.ulm is None:
             raise TextlessError(f"{self.name} has no unit language model: choose a bundle with one")
         from .ulm.sample import continue_units
 
-        prompt = self.encode(wav, deduplicate=True, id="prompt")
+        wav = None
+        if isinstance(prompt, Units):
+            prompt = replace(prompt, id=id or prompt.id or "prompt")
+        else:
+            wav, prompt = prompt, self.encode(prompt, deduplicate=True, id=id or "prompt")
+        length = ({"max_new_tokens": max_new_tokens} if max_new_tokens is not None
+                  else {"duration_s": duration_s})
         conts = continue_units(
-            self.ulm, prompt, num_samples=num_samples, duration_s=duration_s,
-            temperature=temperature, top_k=top_k, top_p=top_p, seed=seed, stop_at_eos=stop_at_eos,
+            self.ulm, prompt, num_samples=num_samples, temperature=temperature, top_k=top_k,
+            top_p=top_p, seed=seed, stop_at_eos=stop_at_eos, **length,
         )
         result = Continuation(prompt, conts)
         if self.vocoder is not None:
+            voice = {"speaker": speaker, "style": style}
             result.sample_rate = self.vocoder.sample_rate
-            result.prompt_wav = self.resynthesize(prompt, speaker)
-            result.continuation_wavs = [self.resynthesize(c, speaker) for c in conts]
+            if vocode_prompt:
+                result.prompt_wav = self.resynthesize(prompt, wav=wav, **voice)
+            result.continuation_wavs = [self.resynthesize(c, **voice) for c in conts]
         return result
 
 

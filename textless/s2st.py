@@ -27,7 +27,7 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from .encode import DEFAULT_MAX_BATCH_S, EncodeSummary, Item, encode_files
+from .corpus import DEFAULT_MAX_BATCH_S, EncodeSummary, Item, encode_files
 from .errors import TextlessError
 from .files import atomic_open
 
@@ -88,7 +88,7 @@ def make_unit_targets(
     max_batch_s: float = DEFAULT_MAX_BATCH_S, show_progress: bool = True,
 ) -> EncodeSummary | None:
     """Write ``out_dir/{split}.tsv`` (+ ``dict.txt``) for ``pairs`` (a TSV path or :class:`Pair`
-    list), encoding targets with ``pipeline``. Returns an :class:`~textless.encode.EncodeSummary`
+    list), encoding targets with ``pipeline``. Returns an :class:`~textless.corpus.EncodeSummary`
     whose ``out_path`` is the manifest, ``written`` its rows and ``failed`` the pairs listed in
     ``errors_path`` (``None`` on ranks > 0). ``split`` names files, so it must be a plain file name
     (:func:`textless.ids.safe_file_stem`)."""

@@ -17,7 +17,6 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = Path(os.environ.get("TEXTLESS_TEST_ARTIFACTS", "out/test-artifacts"))
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-SCRIPT = Path(__file__).resolve().parents[2] / "demos" / "continuation.py"
 
 
 def _free_port() -> int:
@@ -28,14 +27,14 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def demo_module():
-    import runpy
+    import textless.demo
 
-    return runpy.run_path(str(SCRIPT))
+    return vars(textless.demo)
 
 
 @pytest.fixture
 def demo_url(demo_module, tiny_pipeline_dir, monkeypatch):
-    """The app served the way ``textless demo`` serves it (the script's ``launch``)."""
+    """The app served the way ``textless demo`` serves it (``textless.demo.launch``)."""
     monkeypatch.setenv("GRADIO_ANALYTICS_ENABLED", "False")
     port = _free_port()
     demo = demo_module["launch"]([str(tiny_pipeline_dir)], server_name="127.0.0.1",

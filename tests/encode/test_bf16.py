@@ -7,7 +7,7 @@ import torch
 
 import textless.bf16 as bf16_module
 from textless.bf16 import bf16_mode, use_bf16
-from textless.pipeline import encoder_autocast
+from textless.encoders.batch import encoder_autocast
 
 
 def _matmul_dtype(device, bf16):

@@ -55,12 +55,12 @@ def test_fairseq_format_and_no_dedup(tiny_model, corpus, tmp_path):
 
 
 def test_killed_run_resumes_to_the_same_file(tiny_model, corpus, tmp_path, monkeypatch):
-    from textless import encode
+    from textless import corpus as corpus_mod
 
     full = tmp_path / "full.jsonl"
     assert _encode(tiny_model, full, corpus, extra=["--max-batch-seconds", "2"]) == 0
     out = tmp_path / "resumed.jsonl"
-    real_add, calls = encode.Journal.add, []
+    real_add, calls = corpus_mod.Journal.add, []
 
     def dying_add(self, records):
         if len(calls) == 3:
@@ -70,12 +70,12 @@ def test_killed_run_resumes_to_the_same_file(tiny_model, corpus, tmp_path, monke
         calls.append(1)
         real_add(self, records)
 
-    monkeypatch.setattr(encode.Journal, "add", dying_add)
+    monkeypatch.setattr(corpus_mod.Journal, "add", dying_add)
     assert _encode(tiny_model, out, corpus, extra=["--max-batch-seconds", "2"]) == 130
     assert not out.exists() and (tmp_path / "resumed.jsonl.partial").exists()
-    monkeypatch.setattr(encode.Journal, "add", real_add)
+    monkeypatch.setattr(corpus_mod.Journal, "add", real_add)
     redone = []
-    monkeypatch.setattr(encode, "_load_batch", lambda items, load, f=encode._load_batch: (
+    monkeypatch.setattr(corpus_mod, "_load_batch", lambda items, load, f=corpus_mod._load_batch: (
         redone.extend(it.id for it in items), f(items, load))[1])
     assert _encode(tiny_model, out, corpus, extra=["--max-batch-seconds", "2"]) == 0
     assert out.read_bytes() == full.read_bytes()
@@ -186,9 +186,9 @@ def test_bf16_encode_and_features(tiny_model, corpus, tmp_path):
 def _kill_after_batches(monkeypatch, n):
     """Make the next run die (KeyboardInterrupt, as a kill) after journaling ``n`` batches; returns
     a function that restores the journal."""
-    from textless import encode
+    from textless import corpus as corpus_mod
 
-    real_add, calls = encode.Journal.add, []
+    real_add, calls = corpus_mod.Journal.add, []
 
     def dying_add(self, records):
         if len(calls) == n:
@@ -196,8 +196,8 @@ def _kill_after_batches(monkeypatch, n):
         calls.append(1)
         real_add(self, records)
 
-    monkeypatch.setattr(encode.Journal, "add", dying_add)
-    return lambda: monkeypatch.setattr(encode.Journal, "add", real_add)
+    monkeypatch.setattr(corpus_mod.Journal, "add", dying_add)
+    return lambda: monkeypatch.setattr(corpus_mod.Journal, "add", real_add)
 
 
 def test_resume_reencodes_an_input_rewritten_since_the_kill(tiny_model, corpus, tmp_path, monkeypatch):
@@ -234,10 +234,10 @@ def test_resume_starts_over_when_the_kmeans_file_changed(tiny_model, corpus, tmp
         meta, tensors = f.metadata(), {k: f.get_tensor(k) for k in f.keys()}
     tensors = {k: v.flip(0).contiguous() for k, v in tensors.items()}  # unit k becomes K-1-k
     save_file(tensors, str(my_km), metadata=meta)
-    from textless import encode
+    from textless import corpus as corpus_mod
 
     redone = []
-    monkeypatch.setattr(encode, "_load_batch", lambda items, load, f=encode._load_batch: (
+    monkeypatch.setattr(corpus_mod, "_load_batch", lambda items, load, f=corpus_mod._load_batch: (
         redone.extend(it.id for it in items), f(items, load))[1])
     assert _encode(model, out, corpus, extra=args) == 0
     assert sorted(redone) == sorted(p.stem for p in corpus.glob("*.wav"))  # everything re-encoded

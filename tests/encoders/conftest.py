@@ -63,7 +63,7 @@ def hf_config(cfg):
 @pytest.fixture
 def hf_reference():
     """``make(fairseq_path, cfg) -> transformers.HubertModel`` with the checkpoint's weights,
-    mapped with the key table of reference/checkpoint_formats.md 1.6 (independently of our
+    mapped with the key table of docs/checkpoint_formats.md section 1 (independently of our
     importer: it reads the raw fairseq state dict)."""
 
     def make(path, cfg):

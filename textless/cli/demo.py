@@ -2,12 +2,7 @@
 
 from __future__ import annotations
 
-import runpy
 from pathlib import Path
-
-from ..errors import TextlessError
-
-DEMO_SCRIPT = Path(__file__).resolve().parents[2] / "demos" / "continuation.py"
 
 
 def register(commands, groups):
@@ -15,11 +10,12 @@ def register(commands, groups):
         "demo", help="the Gradio speech-continuation demo in a browser",
         description="Serve the demo (upload or record speech, continue it). Several users are "
         "queued; prompts up to 30 s, uploads up to 20 MB (bigger ones are refused), seeds 0 to "
-        "2**32-1. Needs the [demo] extra and a source checkout (demos/continuation.py).",
+        "2**32-1. Needs the [demo] extra: pip install 'textless[demo]'.",
     )
     p.add_argument("--model", action="append", help="pipeline name or folder (repeatable; default: default)")
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    p.add_argument("--port", type=int, default=7860)
+    p.add_argument("--port", type=int, default=7860, help="port (default 7860; 0: the first free one from 7860)")
+    p.add_argument("--device", default="cpu", help="cpu or cuda (default cpu)")
     p.set_defaults(func=cmd_demo)
 
     p = commands.add_parser(
@@ -35,13 +31,11 @@ def register(commands, groups):
 
 
 def cmd_demo(args):
-    if not DEMO_SCRIPT.is_file():
-        raise TextlessError(f"{DEMO_SCRIPT} not found: the demo runs from a source checkout")
-    demo = runpy.run_path(str(DEMO_SCRIPT))
-    argv = ["--host", args.host, "--port", str(args.port)]
-    for m in args.model or []:
-        argv += ["--model", m]
-    demo["main"](argv)
+    from ..demo import launch, require_gradio
+
+    require_gradio()  # a missing extra is a one-line error before any model loads
+    launch(args.model or ["default"], args.device, server_name=args.host,
+           server_port=args.port or None)
 
 
 def cmd_example(args):

@@ -158,29 +158,14 @@ def _pipeline(args):
         return pipeline
     if not args.kmeans:
         raise TextlessError("give --model, or --checkpoint (or --spectral) with --layer and --kmeans")
-    encoder, device = _load_encoder(args)
-    from ..quantizers.kmeans import load_quantizer
-
-    km_path = Path(args.kmeans)
-    if not km_path.is_file():
-        raise TextlessError(f"{km_path}: no such k-means file")
-    quantizer = load_quantizer(km_path, device)
-    layer = args.layer if args.layer is not None else quantizer.cfg.layer
-    if quantizer.cfg.layer is not None and layer != quantizer.cfg.layer:
-        raise TextlessError(f"the k-means was trained on layer {quantizer.cfg.layer}, not --layer {layer}")
-    if getattr(encoder, "num_layers", 0) and layer is None:
-        raise TextlessError("--layer is required (the k-means file does not name its layer)")
-    _check_layer(encoder, layer)
-    if quantizer.dim != encoder.dim:
-        raise TextlessError(f"k-means dimension {quantizer.dim} != encoder dimension {encoder.dim}")
-    name = f"{Path(args.checkpoint).stem if args.checkpoint else args.spectral}" \
-           f"{'' if layer is None else f'-l{layer}'}-km{quantizer.vocab_size}"
-    return Pipeline(encoder=encoder, quantizer=quantizer, layer=layer, name=name, device=device,
-                    bf16=args.bf16)
+    if bool(args.checkpoint) == bool(args.spectral):
+        raise TextlessError("give one of --checkpoint or --spectral")
+    return Pipeline.from_files(args.kmeans, encoder=args.checkpoint, spectral=args.spectral,
+                               layer=args.layer, device=_device(args.device), bf16=args.bf16)
 
 
 def _inputs(args, unique_ids: bool = False):
-    from ..encode import collect_inputs
+    from ..corpus import collect_inputs
 
     return collect_inputs(args.audio, args.manifest, unique_ids=unique_ids)
 
@@ -206,7 +191,7 @@ def _report(summary, what: str, strict: bool = False) -> int:
 
 # ----------------------------------------------------------------------------- handlers
 def cmd_features(args):
-    from ..encode import extract_features
+    from ..corpus import extract_features
     from ..ids import safe_file_stem
 
     items = _inputs(args, unique_ids=True)
@@ -222,7 +207,7 @@ def cmd_features(args):
 
 
 def cmd_encode(args):
-    from ..encode import encode_files
+    from ..corpus import encode_files
     from ..units import detect_format
 
     items = _inputs(args, unique_ids=True)

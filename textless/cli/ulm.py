@@ -33,7 +33,7 @@ def register(commands, groups):
     p.add_argument("--top-p", type=float, default=1.0)
     p.add_argument("--seed", type=int)
     p.add_argument("--no-eos", action="store_true", help="never stop early at end-of-sequence")
-    p.add_argument("--speaker", type=int, help="vocoder speaker id")
+    p.add_argument("--speaker", metavar="NAME|INDEX", help="vocoder speaker: name or index")
     p.add_argument("--device", default="cpu")
     p.set_defaults(func=cmd_continue)
 
@@ -107,11 +107,12 @@ def register(commands, groups):
 
 # -------------------------------------------------------------------------------- continue
 def cmd_continue(args):
+    from dataclasses import replace
+
     from ..audio import write_audio
     from ..ids import safe_file_stem
     from ..units import read_units, write_units
     from ..ulm.checkpoint import load_ulm
-    from ..ulm.sample import continue_units
 
     if bool(args.audio) == bool(args.units):
         raise TextlessError("give prompt audio files or --units FILE (one of them)")
@@ -120,48 +121,45 @@ def cmd_continue(args):
         from ..pipeline import load_pipeline
 
         pipeline = load_pipeline(args.model or "default", args.device)
-    if args.ulm:
-        ulm = load_ulm(args.ulm, args.device)
-    elif pipeline is not None and pipeline.ulm is not None:
-        ulm = pipeline.ulm
+    ulm = load_ulm(args.ulm, args.device) if args.ulm else None
+    if pipeline is not None:
+        if ulm is not None:  # the pipeline checks that the unit LM fits its quantizer
+            pipeline = replace(pipeline, ulm=ulm)
+        elif pipeline.ulm is None:
+            raise TextlessError("no unit LM: give --ulm PATH (or a --model pipeline that has one)")
+    if args.audio:  # ids are file stems
+        prompts = [(a, Path(a).stem) for a in args.audio]
     else:
-        raise TextlessError("no unit LM: give --ulm PATH (or a --model pipeline that has one)")
-    if pipeline is not None and pipeline.quantizer.vocab_size != ulm.vocab_size:
-        raise TextlessError(
-            f"the unit LM has {ulm.vocab_size} units, the pipeline {pipeline.quantizer.vocab_size}"
-        )
-    if args.audio:
-        prompts = [pipeline.encode_file(a) for a in args.audio]
-    else:
-        prompts = read_units(args.units)
+        prompts = [(u, u.id or f"prompt{i}") for i, u in enumerate(read_units(args.units))]
     length = ({"duration_s": args.duration} if args.duration is not None
               else {"max_new_tokens": args.max_new_tokens or 250})
     out = Path(args.out)
-    prompts = [p if p.id is not None else _with_id(p, f"prompt{i}") for i, p in enumerate(prompts)]
     writes_wavs = pipeline is not None and pipeline.vocoder is not None
     if writes_wavs:  # OUT/<id>-<n>.wav: refuse ids that are not plain file names before sampling
-        for prompt in prompts:
-            safe_file_stem(prompt.id)
-    results = []
-    for i, prompt in enumerate(prompts):
+        for _, id in prompts:
+            safe_file_stem(id)
+    sampling = dict(num_samples=args.num_samples, temperature=args.temperature, top_k=args.top_k,
+                    top_p=args.top_p, stop_at_eos=not args.no_eos, **length)
+    results, wavs = [], []
+    for i, (prompt, id) in enumerate(prompts):
         seed = None if args.seed is None else args.seed + i
-        results += continue_units(
-            ulm, prompt, num_samples=args.num_samples, temperature=args.temperature,
-            top_k=args.top_k, top_p=args.top_p, seed=seed, stop_at_eos=not args.no_eos, **length,
-        )
+        if pipeline is None:  # --units with --ulm: no pipeline, so nothing to vocode
+            from ..ulm.sample import continue_units
+
+            results += continue_units(ulm, replace(prompt, id=id), seed=seed, **sampling)
+            continue
+        if args.audio:
+            prompt = pipeline.load(prompt)
+        r = pipeline.continue_speech(prompt, id=id, seed=seed, speaker=args.speaker,
+                                     vocode_prompt=False, **sampling)
+        results += r.continuations
+        wavs += r.continuation_wavs or []
     write_units(out / "continuations.jsonl", results)
     print(f"{len(results)} continuations -> {out / 'continuations.jsonl'}")
     if writes_wavs:
-        for u in results:
-            wav = pipeline.resynthesize(u, speaker=args.speaker)
+        for u, wav in zip(results, wavs):
             write_audio(out / f"{safe_file_stem(u.id)}.wav", wav, pipeline.vocoder.sample_rate)
-        print(f"{len(results)} wav files -> {out}")
-
-
-def _with_id(u, id):
-    from dataclasses import replace
-
-    return replace(u, id=id)
+        print(f"{len(wavs)} wav files -> {out}")
 
 
 # -------------------------------------------------------------------------------- score

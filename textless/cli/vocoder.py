@@ -108,7 +108,7 @@ def resynth(args):
     if len(args.audio) == 1 and args.output:
         outputs = [Path(args.output)]
     elif args.out:
-        from ..encode import Item, check_unique_ids
+        from ..corpus import Item, check_unique_ids
         from ..ids import safe_file_stem
 
         check_unique_ids([Item(i, Path(a).stem, Path(a)) for i, a in enumerate(args.audio)])
@@ -138,5 +138,10 @@ def train(args):
         speakers=args.speakers, duration_predictor=args.duration_predictor, disc_width=args.disc_width,
         disc_start=args.disc_start, seed=args.seed,
     )
-    train_vocoder(args.audio, args.out, cfg, units=args.units, model=args.model, generator=args.config)
+    model = None
+    if args.model:
+        from ..pipeline import load_pipeline
+
+        model = load_pipeline(args.model)  # encodes on the CPU, as before
+    train_vocoder(args.audio, args.out, cfg, units=args.units, model=model, generator=args.config)
     return 0

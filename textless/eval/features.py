@@ -106,11 +106,7 @@ def pipeline_features(
         raise FeaturesError(f"{audio_dir}: no audio files for the items")
     out = {}
     for stem, path in progress(files, desc=f"encode ({kind})", unit="file"):
-        wav = torch.as_tensor(pipeline.load(path))[None].to(pipeline.device)
-        feats, frames = pipeline.encoder.features(
-            wav, torch.tensor([wav.shape[1]], device=pipeline.device), pipeline.layer
-        )
-        feats = feats[0, : int(frames[0])]
+        (feats,) = pipeline.features([pipeline.load(path)])
         if kind == "units":
             ids = pipeline.quantizer.assign(feats).cpu()
             feats = torch.nn.functional.one_hot(ids, pipeline.quantizer.vocab_size)

@@ -98,7 +98,8 @@ def _run_pipeline(results, model, dataset: Path, split, device, max_files, work_
 
             out = Path(work_dir) / "resynthesis" / sub.name
             for w in wavs:
-                wav = pipe.resynthesize(pipe.encode_file(w))
+                original = pipe.load(w)
+                wav = pipe.resynthesize(pipe.encode(original, id=w.stem), wav=original)
                 write_audio(out / w.name, wav.cpu().numpy(), pipe.vocoder.sample_rate)
             results["wer"] = intelligibility(pair_folders(sub, out))
     if pipe.ulm is not None:

@@ -110,3 +110,13 @@ def speaker_stats(f0_by_utt: dict, speaker_of: dict) -> dict:
     for utt, f0 in f0_by_utt.items():
         groups.setdefault(speaker_of.get(utt), []).append(f0)
     return {spk: F0Stats.of(f0s) for spk, f0s in groups.items()}
+
+
+def utterance_f0(wav: np.ndarray, sample_rate: int, num_frames: int, frame_rate: float) -> np.ndarray:
+    """The F0 input of an F0-conditioned unit vocoder at inference: :func:`unit_aligned_f0` of
+    ``wav`` normalised by this utterance's own voiced frames (:func:`normalize_f0`); ``[num_frames]``
+    float32, 0 where unvoiced, and all zeros when fewer than two frames are voiced."""
+    f0 = unit_aligned_f0(wav, sample_rate, num_frames, frame_rate)
+    if (f0 > 0).sum() < 2:
+        return np.zeros(num_frames, dtype=np.float32)
+    return normalize_f0(f0, F0Stats.of([f0]))

@@ -337,7 +337,7 @@ def train_kmeans_on_corpus(
     """Stream ``paths`` through ``encoder`` (layer ``layer``), keep a uniform reservoir of at most
     ``max_frames`` frames (memory ``max_frames * dim * 4`` bytes), and fit ``k`` centroids.
     Unreadable files are skipped with a warning. ``bf16``: see
-    :func:`textless.pipeline.encoder_autocast`.
+    :func:`textless.encoders.batch.encoder_autocast`.
 
     With ``state_dir``, the pass is checkpointed to ``state_dir/state.pt`` (atomically, every
     ``save_every`` files and at its end): files done, reservoir frames and generator state. A
@@ -345,8 +345,9 @@ def train_kmeans_on_corpus(
     state from other inputs or settings (``max_frames``, ``seed``, ``layer``, ``bf16``, encoder
     weights) is refused; ``k`` and ``niter`` may change, as they do not enter the pass."""
     from ..audio import load_audio
+    from ..encoders.batch import features_of
     from ..errors import AudioError
-    from ..pipeline import encoder_autocast
+    from ..encoders.batch import encoder_autocast
     from ..progress import progress
 
     if save_every < 1:
@@ -368,9 +369,9 @@ def train_kmeans_on_corpus(
         except AudioError as e:
             log.warning("skipping %s", e)
         else:
-            with torch.inference_mode(), encoder_autocast(device, bf16):
-                f, n = encoder.features(torch.from_numpy(wav)[None].to(device), None, layer)
-            reservoir.add(f[0, : int(n[0])].float().cpu().numpy())
+            with encoder_autocast(device, bf16):
+                (f,) = features_of(encoder, [wav], layer, device=device)
+            reservoir.add(f.cpu().numpy())
         bar.update(1)
         done = i + 1
         if state_dir is not None and (done % save_every == 0 or done == len(paths)):

@@ -5,7 +5,7 @@ No fairseq needed and no pickled code runs: the checkpoint is read with
 for argparse-era ``args``, numpy scalars for logged metrics). The dictionary maps unit ids to
 fairseq token indices: ``<s>=0 <pad>=1 </s>=2 <unk>=3``, then the ``dict.txt`` lines in file
 order (sorted by count, so unit ``"17"`` is *not* index 21), padded with ``madeupwordNNNN``.
-Facts: shared/reference/checkpoint_formats.md section 4.
+Facts: docs/checkpoint_formats.md section 2.
 """
 
 from __future__ import annotations

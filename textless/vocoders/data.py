@@ -64,13 +64,14 @@ def load_corpus(audio, sample_rate: int, *, units_path=None, model=None, f0: boo
     """Load audio + units. Returns ``(utterances, frame_rate, vocab_size, speakers, f0_stats)``.
 
     ``units_path``: JSONL/fairseq unit file whose ids are the wav stems (deduplicated records are
-    expanded by their durations); or ``model``: a pipeline (name or folder) to encode with.
+    expanded by their durations); or ``model``: a loaded :class:`textless.pipeline.Pipeline` to
+    encode with (the caller loads it: a stage does not import the pipeline).
     """
     entries = read_audio_list(audio)
+    if isinstance(model, (str, os.PathLike)):
+        raise TypeError("load_corpus takes a loaded pipeline as model, not a name or path")
     if model is not None:
-        from ..pipeline import load_pipeline
-
-        pipeline = load_pipeline(model) if isinstance(model, (str, os.PathLike)) else model
+        pipeline = model
         by_id, frame_rate, vocab = None, pipeline.frame_rate, pipeline.quantizer.vocab_size
     else:
         records = read_units(units_path)

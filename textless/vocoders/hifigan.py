@@ -277,6 +277,11 @@ class UnitHiFiGAN(nn.Module):
         return self.decode(self.conditioning(code, f0, speaker, style, dur_prediction))
 
     # ------------------------------------------------------------------ inference API
+    @property
+    def needs_f0(self) -> bool:
+        """True when :meth:`synthesize` needs ``f0`` (the ``Vocoder`` protocol's optional member)."""
+        return self.config.f0
+
     def index_of(self, name_or_index, names: tuple, count: int, what: str) -> int:
         """Resolve a speaker/style given as an index (int or digit string) or a name."""
         if isinstance(name_or_index, str) and not name_or_index.isdigit():
@@ -327,6 +332,11 @@ class UnitHiFiGAN(nn.Module):
         if c.f0:
             if f0 is None:
                 raise TextlessError("this vocoder is conditioned on F0: pass f0")
+            bins = torch.as_tensor(f0)
+            if c.f0_quant_num_bin > 0 and (torch.any(bins != bins.round()) or torch.any(bins < 0)
+                                           or torch.any(bins >= c.f0_quant_num_bin)):
+                raise TextlessError(f"this vocoder takes quantized F0: bins 0..{c.f0_quant_num_bin - 1} "
+                                    "from its F0 quantizer (continuous F0 is not supported)")
             kwargs["f0"] = torch.as_tensor(f0, dtype=torch.float32, device=device).view(1, -1)
         wav = self(code.to(device).view(1, -1), dur_prediction=dur_prediction, **kwargs)
         return wav[0].float()

@@ -6,7 +6,6 @@ import logging
 import os
 from pathlib import Path
 
-import numpy as np
 import torch
 
 from ..audio import check_finite, write_audio
@@ -18,44 +17,21 @@ from ..units import Units, iter_units
 log = logging.getLogger(__name__)
 
 
-def f0_condition(vocoder, wav: np.ndarray, sample_rate: int, num_frames: int) -> torch.Tensor | None:
-    """The F0 input an F0-conditioned vocoder expects for ``wav``: ``[num_frames]`` log-F0
-    normalised over this utterance's voiced frames (0 = unvoiced); ``None`` for other vocoders."""
-    if not vocoder.config.f0:
-        return None
-    if vocoder.config.f0_quant_num_bin > 0:
-        raise TextlessError("vocoders with quantized F0 need F0 bins from their F0 quantizer (not supported)")
-    from ..prosody import F0Stats, normalize_f0, unit_aligned_f0
-
-    frame_rate = vocoder.sample_rate / vocoder.hop_length
-    f0 = unit_aligned_f0(wav, sample_rate, num_frames, frame_rate)
-    if (f0 > 0).sum() < 2:
-        return torch.zeros(num_frames)
-    return torch.from_numpy(normalize_f0(f0, F0Stats.of([f0])))
-
-
 def resynthesize_file(pipeline, audio: str | os.PathLike, *, speaker=None, style=None) -> torch.Tensor:
-    """Encode ``audio`` with ``pipeline`` and vocode it: ``wav [T]`` at the vocoder's rate.
+    """Encode ``audio`` with ``pipeline`` (a :class:`textless.pipeline.Pipeline`) and vocode it:
+    ``wav [T]`` at the vocoder's rate.
 
-    Units are deduplicated with durations, so the vocoder reproduces the input's timing.
-    F0-conditioned vocoders get the F0 of the input. A vocoder output with NaN or Inf samples
-    raises :class:`~textless.errors.NonFiniteAudioError`.
+    Units are deduplicated with durations, so the vocoder reproduces the input's timing;
+    F0-conditioned vocoders get the F0 of the input (:meth:`Pipeline.resynthesize`). A vocoder
+    output with NaN or Inf samples raises :class:`~textless.errors.NonFiniteAudioError`.
     """
     if pipeline.vocoder is None:
         raise TextlessError(f"{pipeline.name} has no vocoder: choose a pipeline with one")
     wav = pipeline.load(audio)
     units = pipeline.encode(wav, deduplicate=True, id=Path(audio).stem)
-    voc = pipeline.vocoder
-    kwargs = {}
-    if hasattr(voc, "config"):
-        f0 = f0_condition(voc, wav, pipeline.sample_rate, units.num_frames)
-        if f0 is not None:
-            kwargs["f0"] = f0
-        if style is not None:
-            kwargs["style"] = style
-    wav = voc.synthesize(units, speaker=speaker, **kwargs)
-    check_finite(wav, f"{audio}: the vocoder's output")  # NaN would be written as full-scale clicks
-    return wav
+    out = pipeline.resynthesize(units, wav=wav, speaker=speaker, style=style)
+    check_finite(out, f"{audio}: the vocoder's output")  # NaN would be written as full-scale clicks
+    return out
 
 
 def vocode_units(vocoder, units_path: str | os.PathLike, out_dir: str | os.PathLike, *, speaker=None,
@@ -65,7 +41,7 @@ def vocode_units(vocoder, units_path: str | os.PathLike, out_dir: str | os.PathL
     utterances: list[Units] = list(iter_units(units_path, format))
     if not utterances:
         raise TextlessError(f"{units_path}: no utterances")
-    if getattr(getattr(vocoder, "config", None), "f0", False):
+    if getattr(vocoder, "needs_f0", False):  # optional member of the Vocoder protocol
         raise TextlessError("this vocoder is conditioned on F0, which a unit file does not carry: "
                             "resynthesize from audio with --model instead")
     # every name is checked before any work: an id from the unit file must not leave out_dir

@@ -1,5 +1,7 @@
 """Batch encoding of a corpus: audio files -> unit file (or dense features), at scale.
 
+(This module was ``textless/encode.py``; renamed so that it is not confused with ``encoders/``.)
+
 * Inputs: files, folders (searched recursively for audio) or a manifest TSV; ids are file stems;
   the output keeps the input order.
 * Batches: items sorted by duration (longest first) and grouped so that
@@ -374,10 +376,11 @@ def extract_features(
     """Write ``out_dir/<id>.npy`` float32 ``[frames, dim]`` per input (the ZeroSpeech layout);
     failures go to ``out_dir/errors.tsv``. Resumable and distributed like :func:`encode_files`.
     Ids that cannot name a file (:func:`textless.ids.safe_file_stem`) or that repeat are
-    refused before any work. ``bf16``: see :func:`textless.pipeline.encoder_autocast`."""
+    refused before any work. ``bf16``: see :func:`textless.encoders.batch.encoder_autocast`."""
     from .audio import load_audio
+    from .encoders.batch import features_of
     from .ids import safe_file_stem
-    from .pipeline import encoder_autocast
+    from .encoders.batch import encoder_autocast
 
     for it in items:
         safe_file_stem(it.id)
@@ -390,18 +393,14 @@ def extract_features(
     def load(path):
         return load_audio(path, encoder.sample_rate, min_samples=encoder.receptive_field)[0]
 
-    @torch.inference_mode()
     def process(ok, wavs):
-        tensors = [torch.from_numpy(np.asarray(w, dtype=np.float32)) for w in wavs]
-        lengths = torch.tensor([t.numel() for t in tensors], device=device)
-        batch = torch.nn.utils.rnn.pad_sequence(tensors, batch_first=True).to(device)
         with encoder_autocast(device, bf16):
-            feats, frames = encoder.features(batch, lengths, layer)
+            feats = features_of(encoder, wavs, layer, device=device)
         lines = []
-        for it, f, n in zip(ok, feats, frames.tolist()):
+        for it, f in zip(ok, feats):
             target = out_dir / f"{safe_file_stem(it.id)}.npy"
             with atomic_open(target, "wb") as fh:
-                np.save(fh, f[:n].float().cpu().numpy())
+                np.save(fh, f.cpu().numpy())
             lines.append(str(target))
         return lines
 

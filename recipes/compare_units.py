@@ -88,7 +88,6 @@ def evaluate_candidate(name: str, folder: Path, vocoder, work: Path, asr, item: 
     from textless.data.manifest import read_manifest, read_table
     from textless.pipeline import Pipeline
     from textless.progress import progress
-    from textless.units import bitrate
 
     from encoder_choice import score_candidate
 

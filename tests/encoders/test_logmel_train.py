@@ -179,7 +179,8 @@ def test_encoder_training_resumes_to_the_same_losses_after_a_kill(parallel_corpu
 
 
 def test_cross_voice_targets_come_from_the_canonical_utterance(parallel_corpus, tmp_path):
-    from textless.encoders.train import EncoderTrainConfig, prepare_data
+    from textless.encoders.train import EncoderTrainConfig
+    from textless.encoders.train_data import prepare_data
     from textless.units import read_units
 
     c = EncoderTrainConfig(corpora=(str(parallel_corpus / "corpus"),),

@@ -32,8 +32,9 @@ import torch.nn.functional as F
 
 from ..checkpoint import load_torch_file
 from ..errors import TextlessError
-from ..files import atomic_open, atomic_path
+from ..files import atomic_path
 from ..progress import progress
+from ..runlog import read_log, truncate_log  # noqa: F401 (read_log: part of this module's API)
 from .checkpoint import save_ulm
 from .data import BatchStream, collate, load_sequences, split_long
 from .model import UnitLM, UnitLMConfig
@@ -186,10 +187,12 @@ def _train(c: TrainConfig, model_config, rank, world, device) -> dict:
         stream.load_state(state["stream"])
         step, best = int(state["step"]), float(state["best_valid_ppl"])
         torch.set_rng_state(state["rng"][rank])
-        _truncate_log(out / "log.jsonl", step, rank)
+        if rank == 0:
+            truncate_log(out / "log.jsonl", step)
         log.info("resumed %s at step %d", out, step)
     else:
-        _truncate_log(out / "log.jsonl", 0, rank)  # a fresh run starts a fresh log
+        if rank == 0:
+            truncate_log(out / "log.jsonl", 0)  # a fresh run starts a fresh log
     ddp = model
     if world > 1:
         ddp = torch.nn.parallel.DistributedDataParallel(model)
@@ -282,30 +285,3 @@ def _check_resume(state: dict, c: TrainConfig, world: int):
 
 def _norm(v):
     return list(v) if isinstance(v, tuple) else v
-
-
-def _truncate_log(path: Path, step: int, rank: int):
-    """Drop log lines of steps after the checkpoint (written before a kill)."""
-    if rank != 0 or not path.is_file():
-        return
-    keep = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        try:
-            if json.loads(line)["step"] <= step:
-                keep.append(line)
-        except (json.JSONDecodeError, KeyError, TypeError):
-            continue  # a line cut by the kill
-    with atomic_open(path, "w", encoding="utf-8") as f:
-        f.write("".join(k + "\n" for k in keep))
-
-
-def read_log(out_dir) -> list[dict]:
-    """The step records of ``out_dir/log.jsonl`` (incomplete last line ignored)."""
-    records = []
-    path = Path(out_dir) / "log.jsonl"
-    for line in path.read_text(encoding="utf-8").splitlines() if path.is_file() else []:
-        try:
-            records.append(json.loads(line))
-        except json.JSONDecodeError:
-            pass
-    return records

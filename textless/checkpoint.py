@@ -127,6 +127,7 @@ NATIVE_LOADERS = {
     "quantizer.linear": "textless.quantizers.linear:from_native",
     "ulm": "textless.ulm.checkpoint:from_native",
     "vocoder.hifigan": "textless.vocoders.checkpoint:from_native",
+    "vocoder.vocos": "textless.vocoders.checkpoint:vocos_from_native",
 }
 
 

@@ -194,11 +194,11 @@ class UnitConditionedVocoder(nn.Module):
         one value per unit is expanded by the same durations.
         """
         code, kwargs = self.prepare(units, speaker, f0=f0, style=style)
-        return self(code, **kwargs)[0].float()
+        return self(code, **kwargs)[0].float().clamp(-1.0, 1.0)
 
     def synthesize_stream(self, units: Units, chunk_frames: int, speaker=None, *, f0=None, style=None):
         """Yield ``wav`` chunks of ``chunk_frames * hop_length`` samples (the last may be shorter)
-        whose concatenation equals :meth:`synthesize` (within float rounding, ~1e-6).
+        whose concatenation equals :meth:`synthesize` (within float rounding, ~1e-7).
 
         A chunk of frames ``[a, b)`` needs the conditioning only up to frame ``b - 1 +
         lookahead_frames`` (:attr:`lookahead_frames`). The conditioning itself (embedding,
@@ -211,4 +211,4 @@ class UnitConditionedVocoder(nn.Module):
         with torch.inference_mode():
             x = self.conditioning(code, **kwargs)
         for chunk in self.decode_stream(x, chunk_frames):
-            yield chunk.float()
+            yield chunk.float().clamp(-1.0, 1.0)

@@ -9,7 +9,9 @@ units, with the same batch, segment, learning rate, warm-up and discriminator wi
 ``train_vocoder`` calls: corpus loading, steps, checkpoints with validation mel-L1, for both alike;
 the two runs take turns round by round, so load from other jobs on the machine hits both). At
 ``--points`` equal fractions of the budget the generator is kept as ``OUT/<arch>/points/p<k>.safetensors``
-with its step, time and validation mel-L1 (2 held-out utterances of the training voice). Then
+with its step, time and validation mel-L1 (2 held-out utterances of the training voice); a
+round that crosses two fractions keeps one point, the later (make rounds short against the
+budget: each also reloads the corpus). Then
 the first ``--utterances`` utterances of the held-out corpus are encoded with ``--model``'s
 encoder + quantizer, resynthesized with every kept generator, and scored with pocketsphinx
 (``textless eval wer``) against the originals: word-accuracy ratio = accuracy on the
@@ -65,8 +67,8 @@ def train_both(args) -> dict:
             generator = train_round(arch, args, run, b["step"] + args.round_steps)
             b["elapsed_s"] += time.perf_counter() - t0
             b["step"] += args.round_steps
-            k = len(b["points"]) + 1
-            if k <= args.points and b["elapsed_s"] >= budget_s * k / args.points:
+            k = min(args.points, int(b["elapsed_s"] / budget_s * args.points))  # the fraction reached
+            if k > (b["points"][-1]["point"] if b["points"] else 0):  # (a long round may skip a point)
                 record = json.loads((run / "log.jsonl").read_text().splitlines()[-1])
                 (run / "points").mkdir(exist_ok=True)
                 shutil.copyfile(generator, run / "points" / f"p{k}.safetensors")
@@ -134,7 +136,12 @@ def main(argv=None):
     ap.add_argument("--disc-start", type=int, default=0, help="mel-L1-only warm-up steps (both)")
     ap.add_argument("--utterances", type=int, default=40, help="held-out utterances to resynthesize")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--threads", type=int, help="torch threads (default: torch's choice)")
     args = ap.parse_args(argv)
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
     if args.work is None and None in (args.audio, args.units, args.heldout, args.out):
         ap.error("give --work, or all of --audio --units --heldout --out")

@@ -117,3 +117,30 @@ def test_unknown_arch_is_a_one_line_error(corpus, tmp_path, capsys):
     with pytest.raises(TextlessError, match="'small' or 'base'"):  # a HiFi-GAN preset for a Vocos
         train_vocoder(corpus, tmp_path / "y", TrainConfig(arch="vocos", steps=1), units=corpus / "units.jsonl",
                       generator="v1", show_progress=False)
+
+
+def test_vocos_ddp_two_processes_equal_one_process(corpus, tmp_path):
+    import socket
+
+    common = ["train", "vocoder", "--arch", "vocos", "--audio", str(corpus), "--units", str(corpus / "units.jsonl"),
+              "--config", str(corpus / "tiny.json"), "--steps", "2", "--segment-frames", "8", "--valid", "1",
+              "--disc-width", "0.05", "--checkpoint-every", "2"]
+    with socket.socket() as sock:  # a free port for the rendezvous
+        sock.bind(("127.0.0.1", 0))
+        port = str(sock.getsockname()[1])
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONWARNINGS": "ignore",
+           "PYTHONPATH": os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)}
+    ddp = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port",
+                          port, "-m", "textless", *common, "--batch-size", "1", "--out", str(tmp_path / "ddp")],
+                         env=env, capture_output=True, text=True, timeout=240)
+    assert ddp.returncode == 0, ddp.stderr[-3000:]
+    cfg = TrainConfig(arch="vocos", steps=2, batch_size=2, segment_frames=8, checkpoint_every=2,
+                      valid_utterances=1, disc_width=0.05)
+    train_vocoder(corpus, tmp_path / "one", cfg, units=corpus / "units.jsonl", generator=str(corpus / "tiny.json"),
+                  show_progress=False)
+    a = torch.load(tmp_path / "ddp" / "state.pt", weights_only=True)
+    b = torch.load(tmp_path / "one" / "state.pt", weights_only=True)
+    for key in ("generator", "discriminators"):
+        assert a[key].keys() == b[key].keys()
+        for k in a[key]:
+            torch.testing.assert_close(a[key][k], b[key][k], rtol=1e-4, atol=1e-6)

@@ -34,6 +34,7 @@ NATIVE_LOADERS: dict[str, NativeLoader] = {
     "quantizer.linear": linear.from_native,
     "ulm.transformer": ulm_checkpoint.from_native,
     "vocoder.hifigan": vocoder_checkpoint.from_native,
+    "vocoder.vocos": vocoder_checkpoint.vocos_from_native,
 }
 
 

@@ -33,15 +33,20 @@ def register(commands, groups):
     p.set_defaults(func=resynth)
 
     t = groups["train"].add_parser(
-        "vocoder", help="train a unit HiFi-GAN on audio + units",
-        description="Train a unit HiFi-GAN. Resumes from OUT/state.pt when it exists. Under torchrun, "
-                    "trains with DistributedDataParallel (gloo on CPU).",
+        "vocoder", help="train a unit vocoder (HiFi-GAN or Vocos-style) on audio + units",
+        description="Train a unit vocoder: a HiFi-GAN (--arch hifigan, the default) or a UnitVocos "
+                    "(--arch vocos: frame-rate ConvNeXt backbone + inverse STFT). Resumes from "
+                    "OUT/state.pt when it exists. Under torchrun, trains with DistributedDataParallel "
+                    "(gloo on CPU).",
     )
     t.add_argument("--audio", required=True, help="folder of wavs (searched recursively), or a list file: 'path[<TAB>speaker]' per line")
     t.add_argument("--units", help="units JSONL from 'textless encode --no-dedup' (ids = wav file stems)")
     t.add_argument("--model", help="pipeline bundle or folder to encode the audio on the fly (instead of --units)")
     t.add_argument("--out", required=True, help="output folder (state.pt, generator.safetensors, samples/, log.jsonl)")
-    t.add_argument("--config", default="small", help="generator: 'small', 'v1', or a JSON file of VocoderConfig fields")
+    t.add_argument("--arch", default="hifigan", choices=("hifigan", "vocos"),
+                   help="generator architecture: hifigan (default) or vocos (UnitVocos)")
+    t.add_argument("--config", default="small", help="generator: 'small', 'v1' (hifigan) / 'small', 'base' "
+                   "(vocos), or a JSON file of VocoderConfig / VocosConfig fields")
     t.add_argument("--steps", type=int, default=10000, help="total training steps")
     t.add_argument("--batch-size", type=int, default=8, help="segments per step (per process under DDP)")
     t.add_argument("--segment-frames", type=int, default=32, help="unit frames per training segment")
@@ -136,7 +141,7 @@ def train(args):
         checkpoint_every=args.checkpoint_every, snapshot_every=args.snapshot_every,
         valid_utterances=args.valid, f0=args.f0,
         speakers=args.speakers, duration_predictor=args.duration_predictor, disc_width=args.disc_width,
-        disc_start=args.disc_start, seed=args.seed,
+        disc_start=args.disc_start, seed=args.seed, arch=args.arch,
     )
     model = None
     if args.model:

@@ -150,9 +150,21 @@ def from_native(config: dict, state_dict: dict, device="cpu") -> UnitHiFiGAN:
     return model.to(device).eval()
 
 
-def save_vocoder(model: UnitHiFiGAN, path: str | os.PathLike) -> Path:
-    """Write ``model`` (weight norm folded, ``w = g * v / |v|``) as our safetensors file, atomically."""
-    return save_checkpoint(path, KIND, model.config, folded_state_dict(model))
+def vocos_from_native(config: dict, state_dict: dict, device="cpu"):
+    """Loader of our own ``kind="vocoder.vocos"`` safetensors files (a :class:`UnitVocos`)."""
+    from .vocos import UnitVocos, VocosConfig
+
+    model = UnitVocos(config_from_dict(VocosConfig, config))
+    load_state_strict(model, state_dict, "vocoder file")
+    return model.to(device).eval()
+
+
+def save_vocoder(model, path: str | os.PathLike) -> Path:
+    """Write ``model`` (weight norm folded, ``w = g * v / |v|``) as our safetensors file, atomically.
+
+    The file's kind is the model's ``KIND`` (``vocoder.vocos`` for UnitVocos), else ``vocoder.hifigan``.
+    """
+    return save_checkpoint(path, getattr(model, "KIND", KIND), model.config, folded_state_dict(model))
 
 
 def folded_state_dict(model: torch.nn.Module) -> dict:
@@ -169,15 +181,29 @@ def folded_state_dict(model: torch.nn.Module) -> dict:
 
 
 def load_vocoder(path: str | os.PathLike, config: str | os.PathLike | None = None, *, speakers=None,
-                 styles=None, device="cpu") -> UnitHiFiGAN:
-    """Load a vocoder file: ours (``.safetensors``) or an official checkpoint with ``config``."""
+                 styles=None, device="cpu"):
+    """Load a vocoder file: ours (``.safetensors``: a UnitHiFiGAN or a UnitVocos) or an official
+    checkpoint with ``config``."""
     path = Path(path)
     if config is not None:
         return load_official(path, config, speakers, styles, device)
     if path.suffix == ".safetensors":
-        cfg, state = load_checkpoint(path, KIND)
-        return from_native(cfg, state, device)
+        cfg, state = load_checkpoint(path)
+        kind = read_kind(path)
+        if kind == KIND:
+            return from_native(cfg, state, device)
+        if kind == "vocoder.vocos":
+            return vocos_from_native(cfg, state, device)
+        raise CheckpointError(f"{path}: holds a {kind} checkpoint, expected a vocoder")
     raise CheckpointError(f"{path}: an official vocoder checkpoint needs its config.json (--vocoder-config)")
+
+
+def read_kind(path) -> str | None:
+    """The ``kind`` metadata of one of our safetensors files."""
+    from safetensors import safe_open
+
+    with safe_open(str(path), framework="pt") as f:
+        return (f.metadata() or {}).get("kind")
 
 
 def load_bundle(bundle, files: dict, device="cpu") -> UnitHiFiGAN:

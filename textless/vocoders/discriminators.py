@@ -1,4 +1,4 @@
-"""HiFi-GAN discriminators: multi-period (MPD) and multi-scale (MSD).
+"""GAN discriminators: multi-period (MPD), multi-scale (MSD) and multi-resolution (MRD, for UnitVocos).
 
 Both take ``wav: [B, 1, T]`` and return ``(scores, feature_maps)`` lists, one entry per
 sub-discriminator. ``width`` scales every channel count (1.0 = the original HiFi-GAN sizes;
@@ -113,6 +113,52 @@ class MultiScaleDiscriminator(nn.Module):
         for i, d in enumerate(self.discriminators):
             if i:
                 wav = self.pool(wav)
+            s, f = d(wav)
+            scores.append(s)
+            fmaps.append(f)
+        return scores, fmaps
+
+
+class ResolutionDiscriminator(nn.Module):
+    """2-D convs over a linear magnitude spectrogram ``[B, 1, n_fft // 2 + 1, frames]`` of the
+    waveform (UnivNet's MRD, used by Vocos): Hann window ``n_fft``, hop ``hop_length``."""
+
+    def __init__(self, n_fft: int, hop_length: int, width: float = 1.0):
+        super().__init__()
+        self.n_fft, self.hop_length = n_fft, hop_length
+        ch = _ch(128, width)
+        specs = [(1, (7, 5), (2, 2), (3, 2)), (ch, (5, 3), (2, 1), (2, 1)), (ch, (5, 3), (2, 2), (2, 1)),
+                 (ch, (3, 3), (2, 1), (1, 1)), (ch, (3, 3), (2, 2), (1, 1))]  # (in, kernel, stride, padding)
+        self.convs = nn.ModuleList(weight_norm(nn.Conv2d(i, ch, k, s, padding=p)) for i, k, s, p in specs)
+        self.conv_post = weight_norm(nn.Conv2d(ch, 1, (3, 3), padding=(1, 1)))
+        self.register_buffer("window", torch.hann_window(n_fft), persistent=False)
+
+    def forward(self, wav):
+        x = wav.reshape(-1, wav.shape[-1])
+        pad = (self.n_fft - self.hop_length) // 2
+        x = F.pad(x.unsqueeze(1), (pad, pad), mode="reflect").squeeze(1)
+        spec = torch.stft(x, self.n_fft, self.hop_length, window=self.window, center=False, return_complex=True)
+        x = torch.sqrt(spec.real**2 + spec.imag**2 + 1e-9).unsqueeze(1)
+        fmap = []
+        for conv in self.convs:
+            x = F.leaky_relu(conv(x), LRELU_SLOPE)
+            fmap.append(x)
+        x = self.conv_post(x)
+        fmap.append(x)
+        return torch.flatten(x, 1, -1), fmap
+
+
+class MultiResolutionDiscriminator(nn.Module):
+    """Three :class:`ResolutionDiscriminator` s, ``(n_fft, hop)`` = (1024, 256), (2048, 512),
+    (512, 128) (UnivNet/Vocos). ``width`` scales their 128 channels (0.25: UnivNet's 32)."""
+
+    def __init__(self, resolutions=((1024, 256), (2048, 512), (512, 128)), width: float = 1.0):
+        super().__init__()
+        self.discriminators = nn.ModuleList(ResolutionDiscriminator(n, h, width) for n, h in resolutions)
+
+    def forward(self, wav):
+        scores, fmaps = [], []
+        for d in self.discriminators:
             s, f = d(wav)
             scores.append(s)
             fmaps.append(f)

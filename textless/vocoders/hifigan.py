@@ -20,8 +20,10 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..errors import TextlessError
-from ..units import Units
+from .conditioning import DurationPredictor, UnitConditionedVocoder, predicted_durations, upsample_repeat
 
+__all__ = ["DurationPredictor", "UnitConditionedVocoder", "UnitHiFiGAN", "VocoderConfig", "predicted_durations",
+           "upsample_repeat", "apply_weight_norm", "remove_weight_norm", "fold_weight_norm"]
 log = logging.getLogger(__name__)
 LRELU_SLOPE = 0.1
 
@@ -132,51 +134,7 @@ class ResBlock2(nn.Module):
         return x
 
 
-class DurationPredictor(nn.Module):
-    """fairseq ``VariancePredictor``: ``[B, T, C] -> [B, T]`` log(duration + 1) per unit.
-
-    conv1 (padding (k-1)//2) -> ReLU -> LayerNorm -> dropout -> conv2 (padding 1) -> ReLU ->
-    LayerNorm -> dropout -> Linear(., 1).
-    """
-
-    def __init__(self, in_dim: int, hidden: int, kernel_size: int, dropout: float):
-        super().__init__()
-        self.conv1 = nn.Sequential(nn.Conv1d(in_dim, hidden, kernel_size, padding=(kernel_size - 1) // 2), nn.ReLU())
-        self.ln1 = nn.LayerNorm(hidden)
-        self.conv2 = nn.Sequential(nn.Conv1d(hidden, hidden, kernel_size, padding=1), nn.ReLU())
-        self.ln2 = nn.LayerNorm(hidden)
-        self.proj = nn.Linear(hidden, 1)
-        self.dropout = dropout
-
-    def forward(self, x):
-        x = self.conv1(x.transpose(1, 2)).transpose(1, 2)
-        x = F.dropout(self.ln1(x), p=self.dropout, training=self.training)
-        x = self.conv2(x.transpose(1, 2)).transpose(1, 2)
-        x = F.dropout(self.ln2(x), p=self.dropout, training=self.training)
-        return self.proj(x).squeeze(2)
-
-
-def predicted_durations(log_dur: torch.Tensor) -> torch.Tensor:
-    """Frames per unit from predicted ``log(d + 1)``: ``clamp(round(exp(log_d) - 1), min=1)``.
-
-    >>> predicted_durations(torch.log(torch.tensor([1.0, 3.0, 4.4]))).tolist()
-    [1, 2, 3]
-    """
-    return torch.clamp(torch.round(torch.exp(log_dur) - 1).long(), min=1)
-
-
-def upsample_repeat(signal: torch.Tensor, frames: int) -> torch.Tensor:
-    """Repeat each frame of ``signal: [B, C, T]`` ``frames // T`` times -> ``[B, C, frames]``.
-
-    Raises when ``T`` does not divide ``frames`` (fairseq's ``_upsample``).
-    """
-    t = signal.shape[-1]
-    if frames % t:
-        raise TextlessError(f"conditioning of {t} frames does not divide {frames} frames")
-    return signal.repeat_interleave(frames // t, dim=2) if frames != t else signal
-
-
-class UnitHiFiGAN(nn.Module):
+class UnitHiFiGAN(UnitConditionedVocoder):
     """Unit HiFi-GAN generator; implements :class:`textless.pipeline.Vocoder`.
 
     ``forward(code [B, T] int64, f0=None [B, T_f0], speaker=None [B] int64 or [B, D] float,
@@ -185,20 +143,8 @@ class UnitHiFiGAN(nn.Module):
     """
 
     def __init__(self, config: VocoderConfig):
-        super().__init__()
-        self.config = c = config
-        e = c.embedding_dim
-        self.dict = nn.Embedding(c.vocab_size, e)
-        if c.speaker_embedder_dim > 0:
-            self.spkr = nn.Linear(c.speaker_embedder_dim, e)
-        elif c.num_speakers > 0:
-            self.spkr = nn.Embedding(c.num_speakers, e)
-        if c.num_styles > 0:
-            self.style = nn.Embedding(c.num_styles, e)
-        if c.f0 and c.f0_quant_num_bin > 0:
-            self.f0_quant_embed = nn.Embedding(c.f0_quant_num_bin, e)
-        if c.duration_predictor:
-            self.dur_predictor = DurationPredictor(e, c.dur_hidden_dim, c.dur_kernel_size, c.dur_dropout)
+        super().__init__(config)
+        c = config
         ch0 = c.upsample_initial_channel
         self.conv_pre = nn.Conv1d(c.model_in_dim, ch0, 7, 1, padding=3)
         self.ups = nn.ModuleList(
@@ -213,53 +159,6 @@ class UnitHiFiGAN(nn.Module):
         )
         self.conv_post = nn.Conv1d(ch0 // 2 ** len(c.upsample_rates), 1, 7, 1, padding=3)
 
-    # ------------------------------------------------------------------ protocol attributes
-    @property
-    def sample_rate(self) -> int:
-        return self.config.sample_rate
-
-    @property
-    def hop_length(self) -> int:
-        return self.config.hop_length
-
-    @property
-    def vocab_size(self) -> int:
-        return self.config.vocab_size
-
-    # ------------------------------------------------------------------ forward
-    def conditioning(self, code, f0=None, speaker=None, style=None, dur_prediction=False):
-        """``code: [B, T]`` -> conditioning ``[B, model_in_dim, T']`` (see class docstring)."""
-        c = self.config
-        x = self.dict(code).transpose(1, 2)
-        if dur_prediction and c.duration_predictor:
-            if x.shape[0] != 1:
-                raise TextlessError("duration prediction works on one utterance at a time")
-            d = predicted_durations(self.dur_predictor(x.transpose(1, 2)))
-            if f0 is not None and f0.shape[-1] == x.shape[-1]:  # one F0 value per unit: expand it too
-                f0 = torch.repeat_interleave(f0, d.view(-1), dim=-1)
-            x = torch.repeat_interleave(x, d.view(-1), dim=2)
-        parts = [x]
-        if c.f0:
-            if f0 is None:
-                raise TextlessError("this vocoder is conditioned on F0: give f0 per frame")
-            f = self.f0_quant_embed(f0.long()).transpose(1, 2) if c.f0_quant_num_bin > 0 else f0.unsqueeze(1).to(x.dtype)
-            if x.shape[-1] < f.shape[-1]:
-                x = upsample_repeat(x, f.shape[-1])
-            elif x.shape[-1] > f.shape[-1]:
-                f = upsample_repeat(f, x.shape[-1])
-            parts = [x, f]
-        frames = x.shape[-1]
-        if c.has_speakers:
-            if speaker is None:
-                raise TextlessError("this vocoder has speakers: give a speaker")
-            s = self.spkr(speaker.view(-1, 1) if c.speaker_embedder_dim == 0 else speaker.view(x.shape[0], 1, -1))
-            parts.append(s.transpose(1, 2).expand(-1, -1, frames))
-        if c.num_styles > 0:
-            if style is None:
-                raise TextlessError("this vocoder has styles: give a style")
-            parts.append(self.style(style.view(-1, 1)).transpose(1, 2).expand(-1, -1, frames))
-        return torch.cat(parts, dim=1)
-
     def decode(self, x: torch.Tensor) -> torch.Tensor:
         """HiFi-GAN body: conditioning ``[B, model_in_dim, T]`` -> ``wav [B, T * hop_length]``."""
         x = self.conv_pre(x)
@@ -273,73 +172,21 @@ class UnitHiFiGAN(nn.Module):
         x = self.conv_post(F.leaky_relu(x))  # default slope 0.01, as in the original
         return torch.tanh(x).squeeze(1)
 
-    def forward(self, code, f0=None, speaker=None, style=None, dur_prediction=False):
-        return self.decode(self.conditioning(code, f0, speaker, style, dur_prediction))
+    def decode_stream(self, x: torch.Tensor, chunk_frames: int):
+        """Chunks of ``decode(x)[0]``, ``chunk_frames * hop_length`` samples each (the last may be
+        shorter): each decodes its frames with :attr:`lookahead_frames` frames of context on each
+        side, so it waits for that many frames beyond the chunk (``textless.vocoders.stream``)."""
+        from .stream import stream_by_context
 
-    # ------------------------------------------------------------------ inference API
+        yield from stream_by_context(self.decode, x, chunk_frames, self.hop_length, self.lookahead_frames)
+
     @property
-    def needs_f0(self) -> bool:
-        """True when :meth:`synthesize` needs ``f0`` (the ``Vocoder`` protocol's optional member)."""
-        return self.config.f0
+    def lookahead_frames(self) -> int:
+        """Frames of context the decoder's output for a frame depends on, on either side (its
+        receptive field, from :func:`textless.vocoders.stream.hifigan_context_frames`)."""
+        from .stream import hifigan_context_frames
 
-    def index_of(self, name_or_index, names: tuple, count: int, what: str) -> int:
-        """Resolve a speaker/style given as an index (int or digit string) or a name."""
-        if isinstance(name_or_index, str) and not name_or_index.isdigit():
-            if name_or_index not in names:
-                raise TextlessError(f"unknown {what} {name_or_index!r}; known: {', '.join(names) or 'none'}")
-            return names.index(name_or_index)
-        i = int(name_or_index)
-        if not 0 <= i < count:
-            raise TextlessError(f"{what} index {i} out of range 0..{count - 1}")
-        return i
-
-    @torch.inference_mode()
-    def synthesize(self, units: Units, speaker=None, *, f0=None, style=None) -> torch.Tensor:
-        """``units`` -> ``wav: [T] float32`` in [-1, 1] at ``sample_rate`` Hz.
-
-        Units with durations are expanded by them; without durations they are vocoded as they
-        are, or expanded by the duration predictor when the vocoder has one. ``speaker``/``style``:
-        index or name (default index 0 when the vocoder has them). ``f0: [frames]`` values as the
-        vocoder was trained with (required when ``config.f0``); with predicted durations, an F0 of
-        one value per unit is expanded by the same durations.
-        """
-        c = self.config
-        if units.vocab_size is not None and units.vocab_size != c.vocab_size:
-            raise TextlessError(f"units from a {units.vocab_size}-unit model, vocoder expects {c.vocab_size}")
-        if len(units) == 0:
-            raise TextlessError(f"{units.id or 'units'}: no units to vocode")
-        if int(units.units.max()) >= c.vocab_size:
-            raise TextlessError(f"unit {int(units.units.max())} >= vocoder vocabulary {c.vocab_size}")
-        device = self.dict.weight.device
-        dur_prediction = False
-        if units.durations is not None:
-            code = units.expanded().units
-        else:
-            code = units.units
-            dur_prediction = c.duration_predictor
-        kwargs = {}
-        if c.has_speakers:
-            if c.speaker_embedder_dim > 0:
-                if speaker is None or not torch.is_tensor(speaker):
-                    raise TextlessError("this vocoder takes a speaker embedding vector")
-                kwargs["speaker"] = speaker.to(device, torch.float32).view(1, -1)
-            else:
-                i = self.index_of(0 if speaker is None else speaker, c.speakers, c.num_speakers, "speaker")
-                kwargs["speaker"] = torch.tensor([i], device=device)
-        if c.num_styles > 0:
-            i = self.index_of(0 if style is None else style, c.styles, c.num_styles, "style")
-            kwargs["style"] = torch.tensor([i], device=device)
-        if c.f0:
-            if f0 is None:
-                raise TextlessError("this vocoder is conditioned on F0: pass f0")
-            bins = torch.as_tensor(f0)
-            if c.f0_quant_num_bin > 0 and (torch.any(bins != bins.round()) or torch.any(bins < 0)
-                                           or torch.any(bins >= c.f0_quant_num_bin)):
-                raise TextlessError(f"this vocoder takes quantized F0: bins 0..{c.f0_quant_num_bin - 1} "
-                                    "from its F0 quantizer (continuous F0 is not supported)")
-            kwargs["f0"] = torch.as_tensor(f0, dtype=torch.float32, device=device).view(1, -1)
-        wav = self(code.to(device).view(1, -1), dur_prediction=dur_prediction, **kwargs)
-        return wav[0].float()
+        return hifigan_context_frames(self.config)
 
 
 # ---------------------------------------------------------------------------- weight norm

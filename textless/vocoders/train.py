@@ -1,4 +1,9 @@
-"""Train a unit HiFi-GAN on audio + units (CPU or GPU, single process or DDP under torchrun).
+"""Train a unit vocoder on audio + units (CPU or GPU, single process or DDP under torchrun).
+
+``arch="hifigan"`` (default): a :class:`UnitHiFiGAN` against multi-period + multi-scale
+discriminators. ``arch="vocos"``: a :class:`~textless.vocoders.vocos.UnitVocos` against
+multi-period + multi-resolution discriminators. Both: LSGAN + feature matching + mel-L1, with an
+optional mel-L1-only warm-up (``disc_start``).
 
 The corpus is loaded into memory: each utterance as ``wav [N * hop]`` float32 and
 ``units [N]`` int64 (undeduplicated frames), with an optional speaker index and unit-aligned
@@ -34,12 +39,13 @@ from ..files import atomic_open, atomic_path
 from ..progress import progress
 from .checkpoint import save_vocoder
 from .data import Utterance, draw_batch, duration_targets, load_corpus
-from .discriminators import MultiPeriodDiscriminator, MultiScaleDiscriminator
+from .discriminators import MultiPeriodDiscriminator, MultiResolutionDiscriminator, MultiScaleDiscriminator
 from .hifigan import UnitHiFiGAN, VocoderConfig, apply_weight_norm
 from .losses import LogMel, MelConfig, discriminator_loss, feature_loss, generator_loss
 
 log = logging.getLogger(__name__)
 STATE_FILE = "state.pt"
+ARCHS = ("hifigan", "vocos")
 GENERATOR_FILE = "generator.safetensors"
 
 
@@ -71,6 +77,11 @@ class TrainConfig:
     dur_weight: float = 1.0
     disc_start: int = 0
     seed: int = 0
+    arch: str = "hifigan"
+
+    def __post_init__(self):
+        if self.arch not in ARCHS:
+            raise TextlessError(f"unknown vocoder architecture --arch {self.arch!r}; known: {', '.join(ARCHS)}")
 
 
 # ---------------------------------------------------------------------------- generator presets
@@ -99,10 +110,20 @@ def upsample_plan(hop_length: int) -> tuple[tuple, tuple]:
     return tuple(rates), tuple(2 * u if u % 2 == 0 else 2 * u + 1 for u in rates)
 
 
-def generator_config(preset: str, *, vocab_size: int, sample_rate: int, hop_length: int, **extra) -> VocoderConfig:
-    """``"small"`` (128 channels, CPU-trainable), ``"v1"`` (HiFi-GAN V1: 512 channels) or a JSON
-    file of :class:`VocoderConfig` fields; ``vocab_size``/``sample_rate`` come from the data."""
+def generator_config(preset: str, *, vocab_size: int, sample_rate: int, hop_length: int, arch: str = "hifigan",
+                     **extra):
+    """hifigan: ``"small"`` (128 channels, CPU-trainable), ``"v1"`` (HiFi-GAN V1: 512 channels) or a
+    JSON file of :class:`VocoderConfig` fields. vocos: ``"small"`` or ``"base"``
+    (:func:`~textless.vocoders.vocos.vocos_config`) or a JSON file of ``VocosConfig`` fields.
+    ``vocab_size``/``sample_rate`` (and the Vocos ``hop_length``) come from the data."""
     base = dict(vocab_size=vocab_size, sample_rate=sample_rate, **extra)
+    if arch == "vocos":
+        from .vocos import VocosConfig, vocos_config
+
+        if preset in ("small", "base"):
+            return vocos_config(preset, hop_length=hop_length, **base)
+        base.update(_json_fields(preset, VocosConfig, ("small", "base")), hop_length=hop_length)
+        return VocosConfig(**base)
     if preset in ("small", "v1"):
         if preset == "v1" and hop_length == 320:
             rates, kernels = (5, 4, 4, 2, 2), (11, 8, 8, 4, 4)
@@ -111,23 +132,27 @@ def generator_config(preset: str, *, vocab_size: int, sample_rate: int, hop_leng
         base.update(upsample_rates=rates, upsample_kernel_sizes=kernels,
                     upsample_initial_channel=128 if preset == "small" else 512)
     else:
-        path = Path(preset)
-        if not path.is_file():
-            raise TextlessError(f"--config {preset}: not 'small', 'v1' or a JSON file")
-        try:
-            fields = json.loads(path.read_text())
-        except json.JSONDecodeError as e:
-            raise TextlessError(f"{path}: not JSON ({e.msg})") from None
-        names = {f.name for f in dataclasses.fields(VocoderConfig)}
-        unknown = set(fields) - names
-        if unknown:
-            raise TextlessError(f"{path}: unknown VocoderConfig fields {sorted(unknown)}")
-        base.update({k: (tuple(map(tuple, v)) if k == "resblock_dilation_sizes" else tuple(v) if isinstance(v, list) else v)
-                     for k, v in fields.items() if k not in ("vocab_size", "sample_rate")})
+        base.update(_json_fields(preset, VocoderConfig, ("small", "v1")))
     config = VocoderConfig(**base)
     if config.hop_length != hop_length:
         raise TextlessError(f"generator hop {config.hop_length} != {hop_length} samples per unit frame")
     return config
+
+
+def _json_fields(preset: str, cls, presets: tuple) -> dict:
+    """Fields of ``cls`` from the JSON file ``preset`` (lists as tuples; vocab/rate/hop dropped)."""
+    path = Path(preset)
+    if not path.is_file():
+        raise TextlessError(f"--config {preset}: not {' or '.join(repr(p) for p in presets)} or a JSON file")
+    try:
+        fields = json.loads(path.read_text())
+    except json.JSONDecodeError as e:
+        raise TextlessError(f"{path}: not JSON ({e.msg})") from None
+    unknown = set(fields) - {f.name for f in dataclasses.fields(cls)}
+    if unknown:
+        raise TextlessError(f"{path}: unknown {cls.__name__} fields {sorted(unknown)}")
+    return {k: (tuple(map(tuple, v)) if k == "resblock_dilation_sizes" else tuple(v) if isinstance(v, list) else v)
+            for k, v in fields.items() if k not in ("vocab_size", "sample_rate", "hop_length")}
 
 
 class _GeneratorStep(torch.nn.Module):
@@ -145,15 +170,32 @@ class _GeneratorStep(torch.nn.Module):
 
 
 class _Discriminators(torch.nn.Module):
-    def __init__(self, width: float):
+    """MPD + MSD (hifigan) or MPD + MRD (vocos), ``width`` scaling their channels."""
+
+    def __init__(self, width: float, arch: str = "hifigan"):
         super().__init__()
         self.mpd = MultiPeriodDiscriminator(width=width)
-        self.msd = MultiScaleDiscriminator(width=width)
+        if arch == "vocos":
+            self.mrd = MultiResolutionDiscriminator(width=width)
+        else:
+            self.msd = MultiScaleDiscriminator(width=width)
 
     def forward(self, wav):
         sp, fp = self.mpd(wav)
-        ss, fs = self.msd(wav)
+        ss, fs = (self.mrd if hasattr(self, "mrd") else self.msd)(wav)
         return sp + ss, fp + fs
+
+
+def build_models(vconf, cfg: "TrainConfig"):
+    """Random-init generator (weight norm on for a HiFi-GAN) and discriminators of ``cfg.arch``,
+    from the torch seed as it stands."""
+    if cfg.arch == "vocos":
+        from .vocos import UnitVocos
+
+        G = UnitVocos(vconf)
+    else:
+        G = apply_weight_norm(UnitHiFiGAN(vconf))
+    return G.train(), _Discriminators(cfg.disc_width, cfg.arch).train()
 
 
 # ---------------------------------------------------------------------------- training
@@ -173,7 +215,7 @@ def _save_state(path: Path, state: dict):
 
 
 @torch.no_grad()
-def validate(generator: UnitHiFiGAN, utts: list[Utterance], logmel: LogMel) -> float:
+def validate(generator, utts: list[Utterance], logmel: LogMel) -> float:
     """Mean log-mel L1 between the generator's output and the audio of ``utts`` (whole utterances)."""
     was = generator.training
     generator.eval()
@@ -190,8 +232,8 @@ def validate(generator: UnitHiFiGAN, utts: list[Utterance], logmel: LogMel) -> f
 def train_vocoder(audio, out_dir, cfg: TrainConfig = TrainConfig(), *, units=None, model=None,
                   generator: str | VocoderConfig = "small", sample_rate: int = 16000,
                   show_progress: bool = True) -> Path:
-    """Train (or resume, when ``out_dir/state.pt`` exists) a unit HiFi-GAN; returns the path of
-    the exported ``generator.safetensors``. See the module docstring for the files written."""
+    """Train (or resume, when ``out_dir/state.pt`` exists) a unit vocoder of ``cfg.arch``; returns
+    the path of the exported ``generator.safetensors``. See the module docstring for the files."""
     rank, world = _dist()
     out_dir = Path(out_dir)
     utts, frame_rate, vocab, speakers, f0_stats = load_corpus(
@@ -204,8 +246,8 @@ def train_vocoder(audio, out_dir, cfg: TrainConfig = TrainConfig(), *, units=Non
         if not speakers:
             raise TextlessError("--speakers needs a speaker column in the audio list (path<TAB>speaker)")
         extra.update(num_speakers=len(speakers), speakers=tuple(speakers))
-    vconf = generator if isinstance(generator, VocoderConfig) else generator_config(
-        generator, vocab_size=vocab, sample_rate=sample_rate, hop_length=hop, **extra)
+    vconf = generator if not isinstance(generator, str) else generator_config(
+        generator, vocab_size=vocab, sample_rate=sample_rate, hop_length=hop, arch=cfg.arch, **extra)
     n_valid = min(cfg.valid_utterances, len(utts) - 1)
     valid, train = utts[:n_valid], utts[n_valid:]
     train = [u for u in train if u.units.numel() >= cfg.segment_frames]
@@ -213,14 +255,15 @@ def train_vocoder(audio, out_dir, cfg: TrainConfig = TrainConfig(), *, units=Non
         raise TextlessError(f"no training utterance has {cfg.segment_frames} unit frames: lower --segment-frames")
 
     torch.manual_seed(cfg.seed)
-    G = apply_weight_norm(UnitHiFiGAN(vconf)).train()
-    D = _Discriminators(cfg.disc_width).train()
+    G, D = build_models(vconf, cfg)
     opt_g = torch.optim.AdamW(G.parameters(), cfg.lr, betas=cfg.betas, weight_decay=0.01)
     opt_d = torch.optim.AdamW(D.parameters(), cfg.lr, betas=cfg.betas, weight_decay=0.01)
     step = 0
     state_path = out_dir / STATE_FILE
     if state_path.is_file():
         state = load_torch_file(state_path, "a vocoder training state")
+        if state["train_config"].get("arch", "hifigan") != cfg.arch:
+            raise TextlessError(f"{state_path}: saved for --arch {state['train_config'].get('arch', 'hifigan')}")
         if state["vocoder_config"] != dataclasses.asdict(vconf):
             raise TextlessError(f"{state_path}: saved for another generator config; use a new --out")
         if state["train_config"]["disc_width"] != cfg.disc_width:
@@ -253,42 +296,9 @@ def train_vocoder(audio, out_dir, cfg: TrainConfig = TrainConfig(), *, units=Non
             for group in opt.param_groups:
                 group["lr"] = lr
         b = draw_batch(train, step, cfg.seed, cfg.batch_size, rank, world, cfg.segment_frames, hop)
-        dedup_units = durs = mask = None
-        if vconf.duration_predictor:
-            dedup_units, durs, mask = duration_targets(b["code"])
-        real = b["wav"].unsqueeze(1)
-        fake, log_dur = G_step(b["code"], b["f0"], b["speaker"], dedup_units)
-        fake = fake.unsqueeze(1)
-
-        adversarial = step >= cfg.disc_start
-        loss_d = loss_adv = loss_fm = torch.zeros(())
-        if adversarial:
-            opt_d.zero_grad(set_to_none=True)
-            real_scores, _ = D_run(real)
-            fake_scores, _ = D_run(fake.detach())
-            loss_d = discriminator_loss(real_scores, fake_scores)
-            loss_d.backward()
-            opt_d.step()
-
-        opt_g.zero_grad(set_to_none=True)
-        loss_mel = F.l1_loss(logmel(fake), logmel(real))
-        if adversarial:
-            with torch.no_grad():  # real feature maps are targets only
-                _, real_fmaps = D_run(real)
-            fake_scores, fake_fmaps = D_run(fake)
-            loss_adv = generator_loss(fake_scores)
-            loss_fm = feature_loss(real_fmaps, fake_fmaps)
-        loss_g = loss_adv + loss_fm + cfg.mel_weight * loss_mel
-        loss_dur = torch.zeros(())
-        if log_dur is not None:
-            target = torch.log(durs.float() + 1)
-            loss_dur = ((log_dur - target) ** 2 * mask).sum() / mask.sum()
-            loss_g = loss_g + cfg.dur_weight * loss_dur
-        loss_g.backward()
-        opt_g.step()
+        last = train_step(G_step, D_run, opt_g, opt_d, b, logmel, cfg, vconf, step >= cfg.disc_start)
+        last["lr"] = lr
         step += 1
-        last = {"loss_d": loss_d.item(), "loss_adv": loss_adv.item(), "loss_fm": loss_fm.item(),
-                "loss_mel": loss_mel.item(), "loss_dur": loss_dur.item(), "lr": lr}
         bar.update(1)
         bar.set_postfix(mel=f"{last['loss_mel']:.3f}", d=f"{last['loss_d']:.3f}")
         if rank == 0 and (step % cfg.checkpoint_every == 0 or step == cfg.steps):
@@ -299,6 +309,45 @@ def train_vocoder(audio, out_dir, cfg: TrainConfig = TrainConfig(), *, units=Non
 
         dist.barrier()
     return out_dir / GENERATOR_FILE
+
+
+def train_step(G_step, D_run, opt_g, opt_d, b: dict, logmel, cfg: TrainConfig, vconf, adversarial: bool) -> dict:
+    """One optimizer step of the discriminators (when ``adversarial``) then of the generator on
+    the batch ``b`` (from :func:`draw_batch`); returns the losses as floats."""
+    dedup_units = durs = mask = None
+    if vconf.duration_predictor:
+        dedup_units, durs, mask = duration_targets(b["code"])
+    real = b["wav"].unsqueeze(1)
+    fake, log_dur = G_step(b["code"], b["f0"], b["speaker"], dedup_units)
+    fake = fake.unsqueeze(1)
+
+    loss_d = loss_adv = loss_fm = torch.zeros(())
+    if adversarial:
+        opt_d.zero_grad(set_to_none=True)
+        real_scores, _ = D_run(real)
+        fake_scores, _ = D_run(fake.detach())
+        loss_d = discriminator_loss(real_scores, fake_scores)
+        loss_d.backward()
+        opt_d.step()
+
+    opt_g.zero_grad(set_to_none=True)
+    loss_mel = F.l1_loss(logmel(fake), logmel(real))
+    if adversarial:
+        with torch.no_grad():  # real feature maps are targets only
+            _, real_fmaps = D_run(real)
+        fake_scores, fake_fmaps = D_run(fake)
+        loss_adv = generator_loss(fake_scores)
+        loss_fm = feature_loss(real_fmaps, fake_fmaps)
+    loss_g = loss_adv + loss_fm + cfg.mel_weight * loss_mel
+    loss_dur = torch.zeros(())
+    if log_dur is not None:
+        target = torch.log(durs.float() + 1)
+        loss_dur = ((log_dur - target) ** 2 * mask).sum() / mask.sum()
+        loss_g = loss_g + cfg.dur_weight * loss_dur
+    loss_g.backward()
+    opt_g.step()
+    return {"loss_d": loss_d.item(), "loss_adv": loss_adv.item(), "loss_fm": loss_fm.item(),
+            "loss_mel": loss_mel.item(), "loss_dur": loss_dur.item()}
 
 
 def _checkpoint(out_dir, step, G, D, opt_g, opt_d, vconf, cfg, valid, logmel, losses):

@@ -14,7 +14,8 @@ whose vocabulary matches), so the comparison isolates the units. Measured on ``W
 * bitrate of the deduplicated held-out units (log2 V and entropy conventions);
 * pocketsphinx WER of the originals and of the resynthesis with a bigram LM of the training
   sentences **minus every held-out sentence**; per voice: word accuracy of the resynthesis over
-  that of the original (the ratio the targets are set on), their median and worst.
+  that of the original (the ratio the targets are set on), their median and worst (voices whose
+  originals pocketsphinx cannot read, WER > 50 %, are shown without a ratio).
 
 Writes ``WORK/compare/NAME.json`` (reused when present: delete to measure again) and prints a
 Markdown table.
@@ -66,9 +67,15 @@ def reference_transcripts(work: Path, paths: dict[str, Path], asr) -> dict[str, 
     return out
 
 
+#: Voices whose originals pocketsphinx reads this badly (word error rate) get no ratio: with
+#: next to no words recognized in the original, the ratio measures noise.
+MAX_REFERENCE_WER = 0.5
+
+
 def per_voice(texts: dict[str, str], speakers: dict[str, str], ref_hyp: dict[str, str],
               syn_hyp: dict[str, str]) -> dict[str, dict]:
-    """Per speaker: WER of originals and resynthesis, and the word-accuracy ratio."""
+    """Per speaker: WER of originals and resynthesis, and the word-accuracy ratio (None where the
+    original's WER exceeds :data:`MAX_REFERENCE_WER`)."""
     from textless.eval.asr import error_rate, normalize_text
 
     rows = {}
@@ -78,11 +85,13 @@ def per_voice(texts: dict[str, str], speakers: dict[str, str], ref_hyp: dict[str
         w_ref = error_rate(truth, [ref_hyp[u].split() for u in ids])
         w_syn = error_rate(truth, [syn_hyp[u].split() for u in ids])
         rows[spk] = {"utterances": len(ids), "wer_reference": w_ref, "wer_resynthesis": w_syn,
-                     "ratio": (1 - w_syn) / (1 - w_ref) if w_ref < 1 else None}
+                     "ratio": (1 - w_syn) / (1 - w_ref) if w_ref <= MAX_REFERENCE_WER else None}
     return rows
 
 
 def evaluate_candidate(name: str, folder: Path, vocoder, work: Path, asr, item: Path) -> dict:
+    """Measure one candidate (cached in ``WORK/compare/NAME.json``: ABX, bitrate, transcripts of
+    the resynthesis); the WER statistics are derived from the cached transcripts on every call."""
     from textless.audio import load_audio, write_audio
     from textless.components import load_component
     from textless.data.manifest import read_manifest, read_table
@@ -91,36 +100,36 @@ def evaluate_candidate(name: str, folder: Path, vocoder, work: Path, asr, item: 
 
     from encoder_choice import score_candidate
 
-    out_json = work / "compare" / f"{name}.json"
-    if out_json.is_file():
-        return json.loads(out_json.read_text())
     heldout = work / "heldout"
-    encoder = load_component(folder / "encoder.safetensors")
-    quantizer = load_component(folder / "quantizer.safetensors")
-    result = {"name": name, "folder": str(folder), **score_candidate(encoder, quantizer, None, heldout / "wav", item)}
-    pipe = Pipeline.from_parts(encoder, quantizer, vocoder=vocoder, name=name)
     root, entries = read_manifest(heldout / "manifest.tsv")
     paths = {Path(rel).stem: root / rel for rel, _ in entries}
-    resynth = work / "compare" / name
-    syn_hyp, units = {}, []
-    for stem, p in progress(paths.items(), desc=f"resynthesize + ASR {name}", unit="utt"):
-        original = pipe.load(p)
-        u = pipe.encode(original, id=stem)
-        units.append(u)
-        wav = pipe.resynthesize(u, wav=original)  # an F0-conditioned vocoder gets the input's F0
-        write_audio(resynth / f"{stem}.wav", wav, vocoder.sample_rate)
-        w16, _ = load_audio(resynth / f"{stem}.wav", asr.sample_rate)
-        syn_hyp[stem] = asr.transcribe(w16)
+    out_json = work / "compare" / f"{name}.json"
+    if out_json.is_file():
+        result = json.loads(out_json.read_text())
+    else:
+        encoder = load_component(folder / "encoder.safetensors")
+        quantizer = load_component(folder / "quantizer.safetensors")
+        result = {"name": name, "folder": str(folder),
+                  **score_candidate(encoder, quantizer, None, heldout / "wav", item)}
+        pipe = Pipeline.from_parts(encoder, quantizer, vocoder=vocoder, name=name)
+        resynth, syn_hyp = work / "compare" / name, {}
+        for stem, p in progress(paths.items(), desc=f"resynthesize + ASR {name}", unit="utt"):
+            original = pipe.load(p)
+            wav = pipe.resynthesize(pipe.encode(original, id=stem), wav=original)  # F0 from the input
+            write_audio(resynth / f"{stem}.wav", wav, vocoder.sample_rate)
+            syn_hyp[stem] = asr.transcribe(load_audio(resynth / f"{stem}.wav", asr.sample_rate)[0])
+        result["transcripts"] = syn_hyp
+        out_json.parent.mkdir(parents=True, exist_ok=True)
+        out_json.write_text(json.dumps(result, indent=1) + "\n")
+    syn_hyp = result["transcripts"]
     ref_hyp = reference_transcripts(work, paths, asr)
     texts, speakers = read_table(heldout / "transcripts.tsv"), read_table(heldout / "speakers.tsv")
     voices = per_voice(texts, speakers, ref_hyp, syn_hyp)
     ratios = [v["ratio"] for v in voices.values() if v["ratio"] is not None]
-    all_voices = per_voice(texts, {u: "all" for u in speakers}, ref_hyp, syn_hyp)["all"]
+    everyone = per_voice(texts, {u: "all" for u in speakers}, ref_hyp, syn_hyp)["all"]
     result.update(voices=voices, median_ratio=statistics.median(ratios), worst_ratio=min(ratios),
-                  wer_reference=all_voices["wer_reference"], wer_resynthesis=all_voices["wer_resynthesis"],
-                  ratio_all=all_voices["ratio"], transcripts=syn_hyp)
-    out_json.parent.mkdir(parents=True, exist_ok=True)
-    out_json.write_text(json.dumps(result, indent=1) + "\n")
+                  wer_reference=everyone["wer_reference"], wer_resynthesis=everyone["wer_resynthesis"],
+                  ratio_all=everyone["ratio"])
     return result
 
 

@@ -3,7 +3,7 @@
     .venv/bin/python recipes/evaluate.py --model textless/assets/default --work work/v3 --name v3
 
 Needs the held-out corpus of ``recipes/default.py`` (``WORK/heldout``: voices no training corpus
-uses). Writes ``WORK/eval/results.json`` and prints it. Everything already measured is reused
+uses). Writes ``WORK/eval/results_NAME.json`` and prints it. Everything already measured is reused
 (delete it to measure again):
 
 * units (``recipes/compare_units.py``, saved as ``WORK/compare/NAME.json``): ABX of the one-hot
@@ -63,9 +63,10 @@ def main(argv=None):
     for task, size in (("lexical", ("--max-words", "300")), ("syntactic", ())):
         if not (zr / task).is_dir():
             textless("data", task, "--out", zr, *size)
-        if not (out / f"{task}.json").is_file():
-            textless("eval", task, zr, "--model", args.model, "--out", out / "zr", "--json", out / f"{task}.json")
-        results[task] = json.loads((out / f"{task}.json").read_text())
+        scores = out / f"{task}_{args.name}.json"
+        if not scores.is_file():
+            textless("eval", task, zr, "--model", args.model, "--out", out / f"zr_{args.name}", "--json", scores)
+        results[task] = json.loads(scores.read_text())
 
     # Continuations, transcribed with pocketsphinx's bundled (news) LM: they are not grammar text
     import soxr
@@ -75,11 +76,11 @@ def main(argv=None):
     for stem in list(paths)[: args.continuations]:
         r = pipe.continue_speech(pipe.load(paths[stem]), duration_s=4.0, seed=0, stop_at_eos=False)
         wav = r.continuation_wavs[0]
-        write_audio(out / "continuations" / f"{stem}.wav", wav, r.sample_rate)
+        write_audio(out / f"continuations_{args.name}" / f"{stem}.wav", wav, r.sample_rate)
         w16 = soxr.resample(wav.numpy(), r.sample_rate, news.sample_rate) if r.sample_rate != news.sample_rate else wav.numpy()
         results["continuations"].append({"prompt": stem, "asr": news.transcribe(w16)})
 
-    (out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
+    (out / f"results_{args.name}.json").write_text(json.dumps(results, indent=2) + "\n")
     print(json.dumps({k: v for k, v in results.items() if k != "units"}, indent=2))
 
 

@@ -4,7 +4,7 @@
         --name v3 --compare v2-mfcc-k50 cross-voice perturb-masked combined \
         --notes recipes/model_card_notes.md
 
-Reads ``WORK/eval/results.json`` (``recipes/evaluate.py``), ``WORK/compare/*.json``
+Reads ``WORK/eval/results_NAME.json`` (``recipes/evaluate.py``), ``WORK/compare/*.json``
 (``recipes/compare_units.py``), the corpora's ``voices.json`` and the trainers' ``log.jsonl``.
 """
 
@@ -46,7 +46,7 @@ def _ratio(x):
 
 def render(work: Path, bundle: Path, name: str, compare: list[str], notes: str) -> str:
     spec = json.loads((bundle / "pipeline.json").read_text())
-    r = json.loads((work / "eval" / "results.json").read_text())
+    r = json.loads((work / "eval" / f"results_{name}.json").read_text())
     u = r["units"]
     cmp = {n: json.loads((work / "compare" / f"{n}.json").read_text()) for n in compare}
     base = cmp.get(compare[0]) if compare else None

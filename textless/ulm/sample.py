@@ -113,7 +113,24 @@ def continue_units(
     (one frame per unit when it has no durations). Each result has deduplicated ids,
     ``durations=None`` (a vocoder's duration predictor or the caller decides them) and the
     prompt's ``frame_rate``, ``vocab_size`` and ``model``. ``seed`` makes the draw repeatable.
+
+    A :class:`~textless.ulm.tokenized.TokenizedLM` reads the prompt as BPE tokens, samples
+    tokens (``max_new_tokens`` counts tokens; ``duration_s`` uses the mean token duration)
+    and returns their units, deduplicated.
     """
+    from .tokenized import TokenizedLM
+
+    if isinstance(model, TokenizedLM):  # units -> tokens in, sampled tokens -> units out
+        tok = model.tokenizer
+        if prompt.vocab_size is not None and prompt.vocab_size != tok.unit_vocab_size:
+            raise TextlessError(f"prompt units have vocab_size {prompt.vocab_size}, the "
+                                f"tokenizer {tok.unit_vocab_size}")
+        outs = continue_units(
+            model.lm, tok.encode(prompt).as_units(), num_samples=num_samples,
+            max_new_tokens=max_new_tokens, duration_s=duration_s, temperature=temperature,
+            top_k=top_k, top_p=top_p, seed=seed, stop_at_eos=stop_at_eos)
+        return [replace(prompt, units=dedup(tok.decode_ids(o.units))[0], durations=None,
+                        vocab_size=tok.unit_vocab_size, id=o.id) for o in outs]
     if (max_new_tokens is None) == (duration_s is None):
         raise TextlessError("give exactly one of max_new_tokens and duration_s")
     if num_samples < 1:

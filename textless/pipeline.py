@@ -306,8 +306,9 @@ def save_pipeline_dir(directory, *, name: str, layer: int | None, files: dict[st
     """Write ``directory/pipeline.json`` (atomically) naming component files by role (paths
     relative to it), plus descriptive ``info`` keys (``description``, ``license``, ...).
 
-    ``files``: ``{"encoder": "encoder.safetensors", "quantizer": ..., "ulm": ..., "vocoder": ...}``
-    (ulm and vocoder optional). Such a folder is what ``--model DIR`` accepts.
+    ``files``: ``{"encoder": "encoder.safetensors", "quantizer": ..., "ulm": ..., "vocoder": ...,
+    "tokenizer": "tokenizer.json"}`` (ulm, vocoder, tokenizer optional; a tokenizer needs a ulm
+    trained on its tokens). Such a folder is what ``--model DIR`` accepts.
     """
     directory = Path(directory)
     spec = {"format_version": 1, "name": name, "layer": layer, "components": files, **info}
@@ -329,11 +330,18 @@ def load_pipeline_dir(directory, device="cpu") -> Pipeline:
         components = spec["components"]
     except (json.JSONDecodeError, KeyError) as e:
         raise TextlessError(f"{spec_path}: malformed ({e})") from None
-    unknown = set(components) - {"encoder", "quantizer", "ulm", "vocoder"}
+    unknown = set(components) - {"encoder", "quantizer", "ulm", "vocoder", "tokenizer"}
     if unknown or not {"encoder", "quantizer"} <= set(components):
         raise TextlessError(f"{spec_path}: components must include encoder and quantizer, "
-                            f"and only ulm/vocoder besides (got {sorted(components)})")
-    parts = {role: load_component(directory / rel, device) for role, rel in components.items()}
+                            f"and only ulm/vocoder/tokenizer besides (got {sorted(components)})")
+    if "tokenizer" in components and "ulm" not in components:
+        raise TextlessError(f"{spec_path}: a tokenizer component needs a ulm trained on its tokens")
+    parts = {role: load_component(directory / rel, device) for role, rel in components.items()
+             if role != "tokenizer"}
+    if "tokenizer" in components:  # the LM reads tokens: seen in unit space through its tokenizer
+        from .ulm.tokenized import with_tokenizer
+
+        parts["ulm"] = with_tokenizer(parts["ulm"], directory / components["tokenizer"])
     return Pipeline(**parts, layer=spec.get("layer"), name=spec.get("name", directory.name),
                     device=device)
 

@@ -18,7 +18,8 @@ import sys
 
 from ..errors import TextlessError
 
-COMMAND_MODULES = ("models", "encode", "encoder", "data", "ulm", "vocoder", "evaluate", "demo")
+COMMAND_MODULES = ("models", "encode", "encoder", "data", "ulm", "tokenizer", "vocoder", "evaluate",
+                   "demo")
 GROUPS = {
     "models": "list, inspect, download and import model bundles",
     "train": "train encoders, k-means, unit LMs, prompts and vocoders",

@@ -79,6 +79,7 @@ def register(commands, groups):
     p.add_argument("units_file", metavar="UNITS_FILE")
     p.add_argument("--frame-rate", type=float, help="Hz, for fairseq files without metadata")
     p.add_argument("--vocab-size", type=int, help="K, for fairseq files without metadata")
+    p.add_argument("--tokenizer", help="BPE tokenizer JSON: also report its tokens' rates")
     p.add_argument("--out", help="RESULT.json")
     p.set_defaults(func=run_bitrate)
 
@@ -203,12 +204,16 @@ def run_bitrate(args):
     from ..eval.bitrate import unit_file_bitrate
 
     result = unit_file_bitrate(args.units_file, frame_rate=args.frame_rate,
-                               vocab_size=args.vocab_size)
+                               vocab_size=args.vocab_size, tokenizer=args.tokenizer)
     if args.out:
         _write_json(args.out, result)
-    for key in ("vocab", "entropy"):
-        if result.get(f"{key}_bps") is not None:
-            print(f"{key}: {result[f'{key}_bps']:.1f} bps")
+    rows = [("units", result)] + ([("tokens", result["tokenized"])] if args.tokenizer else [])
+    for name, r in rows:
+        line = f"{name}: {r['tokens_per_s']:.2f} tokens/s"
+        for key in ("vocab", "entropy"):
+            if r.get(f"{key}_bps") is not None:
+                line += f"  {key}: {r[f'{key}_bps']:.1f} bps"
+        print(line)
 
 
 def run_report(args):

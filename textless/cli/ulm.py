@@ -23,11 +23,14 @@ def register(commands, groups):
                    "default: the bundled 'default', unless --units and --ulm are given")
     p.add_argument("--units", help="prompt unit file (.jsonl or fairseq id|units)")
     p.add_argument("--ulm", help="unit LM: .safetensors, a GSLM folder (checkpoint_best.pt + dict.txt) or its .tgz")
+    p.add_argument("--tokenizer", help="BPE tokenizer JSON the --ulm was trained on "
+                   "(textless train tokenizer); continuations are decoded back to units")
     p.add_argument("--out", required=True, help="output folder")
     p.add_argument("--num-samples", type=int, default=1)
     length = p.add_mutually_exclusive_group()
     length.add_argument("--duration", type=float, help="length of each continuation in seconds")
-    length.add_argument("--max-new-tokens", type=int, help="units per continuation (default 250)")
+    length.add_argument("--max-new-tokens", type=int,
+                        help="units (LM tokens with a tokenizer) per continuation (default 250)")
     p.add_argument("--temperature", type=float, default=0.7)
     p.add_argument("--top-k", type=int, default=0, help="0: no top-k filter")
     p.add_argument("--top-p", type=float, default=1.0)
@@ -44,6 +47,8 @@ def register(commands, groups):
     )
     p.add_argument("--ulm", required=True, help=".safetensors, a GSLM folder or its .tgz")
     p.add_argument("--units", required=True, help="unit file (.jsonl or fairseq id|units)")
+    p.add_argument("--tokenizer", help="BPE tokenizer JSON the --ulm was trained on: scores its "
+                   "tokens of the deduplicated units (num_tokens = tokens + 1)")
     p.add_argument("--out", required=True, help="output JSON Lines: id, logprob, num_tokens")
     p.add_argument("--deduplicate", action="store_true", help="collapse repeated units first")
     p.add_argument("--batch-size", type=int, default=32)
@@ -70,6 +75,8 @@ def register(commands, groups):
     p.add_argument("--max-positions", type=int)
     p.add_argument("--vocab-size", type=int, help="default: from the corpus")
     p.add_argument("--no-dedup", action="store_true", help="train on frame-level units")
+    p.add_argument("--tokenizer", help="BPE tokenizer JSON (textless train tokenizer): train on "
+                   "its tokens; copied to OUT/tokenizer.json")
     p.add_argument("--max-tokens", type=int, default=4096, help="padded tokens per batch per process")
     p.add_argument("--update-freq", type=int, default=1)
     p.add_argument("--max-steps", type=int, default=1000)
@@ -121,7 +128,11 @@ def cmd_continue(args):
         from ..pipeline import load_pipeline
 
         pipeline = load_pipeline(args.model or "default", args.device)
-    ulm = load_ulm(args.ulm, args.device) if args.ulm else None
+    from ..ulm.tokenized import with_tokenizer
+
+    if args.tokenizer and not args.ulm:
+        raise TextlessError("--tokenizer goes with --ulm (a pipeline folder names its own)")
+    ulm = with_tokenizer(load_ulm(args.ulm, args.device), args.tokenizer) if args.ulm else None
     if pipeline is not None:
         if ulm is not None:  # the pipeline checks that the unit LM fits its quantizer
             pipeline = replace(pipeline, ulm=ulm)
@@ -169,7 +180,9 @@ def cmd_score(args):
     from ..ulm.checkpoint import load_ulm
     from ..ulm.score import score_units
 
-    model = load_ulm(args.ulm, args.device)
+    from ..ulm.tokenized import with_tokenizer
+
+    model = with_tokenizer(load_ulm(args.ulm, args.device), args.tokenizer)
     utts = read_units(args.units)
     if args.deduplicate:
         utts = [u.deduplicated() for u in utts]
@@ -194,13 +207,13 @@ def cmd_train_ulm(args):
         max_steps=args.max_steps, lr=args.lr, warmup_steps=args.warmup_steps,
         weight_decay=args.weight_decay, clip_norm=args.clip_norm, save_every=args.save_every,
         valid_every=args.valid_every, seed=args.seed, stop_at_step=args.stop_at_step,
-        device=args.device,
+        device=args.device, tokenizer=args.tokenizer,
     )
     model_config = None
     if not (Path(args.out) / STATE_FILE).is_file():
         vocab = args.vocab_size
         if vocab is None:
-            seqs, vocab, _ = load_sequences(args.units, not args.no_dedup)
+            seqs, vocab, _ = load_sequences(args.units, not args.no_dedup, args.tokenizer)
             vocab = vocab or int(max(int(s.max()) for s in seqs if len(s))) + 1
         make = {"tiny": UnitLMConfig.tiny, "default": UnitLMConfig, "big": UnitLMConfig.gslm_big}
         over = {k: v for k, v in dict(

@@ -18,18 +18,30 @@ from ..units import Units, dedup, read_units
 
 
 def load_sequences(
-    path: str | os.PathLike, deduplicate: bool = True,
+    path: str | os.PathLike, deduplicate: bool = True, tokenizer: str | os.PathLike | None = None,
 ) -> tuple[list[torch.Tensor], int | None, float | None]:
-    """``(unit sequences, vocab_size or None, frame_rate or None)`` of a unit file."""
+    """``(unit sequences, vocab_size or None, frame_rate or None)`` of a unit file.
+
+    With ``tokenizer`` (a tokenizer JSON file): the BPE token sequences of the deduplicated
+    units and the tokenizer's vocabulary size (the token LM's ``vocab_size``).
+    """
     utts: list[Units] = read_units(path)
     if not utts:
         raise TextlessError(f"{path}: no utterances")
-    seqs = [dedup(u.units)[0] if deduplicate else u.units for u in utts]
     vocabs = {u.vocab_size for u in utts if u.vocab_size is not None}
     if len(vocabs) > 1:
         raise TextlessError(f"{path}: utterances disagree on vocab_size {sorted(vocabs)}")
     rates = {u.frame_rate for u in utts if u.frame_rate is not None}
-    return seqs, (vocabs.pop() if vocabs else None), (rates.pop() if len(rates) == 1 else None)
+    rate = rates.pop() if len(rates) == 1 else None
+    if tokenizer is not None:
+        from ..tokenizer import load_tokenizer, tokenize_utterances
+
+        if not deduplicate:
+            raise TextlessError("a tokenizer reads deduplicated units: drop --no-dedup")
+        tok = load_tokenizer(tokenizer)
+        return [t.ids for t in tokenize_utterances(tok, utts)], tok.vocab_size, rate
+    seqs = [dedup(u.units)[0] if deduplicate else u.units for u in utts]
+    return seqs, (vocabs.pop() if vocabs else None), rate
 
 
 def split_long(seqs: Sequence[torch.Tensor], max_units: int) -> list[torch.Tensor]:

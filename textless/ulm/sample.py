@@ -104,7 +104,7 @@ def generate(
 def continue_units(
     model: UnitLM, prompt: Units, *, num_samples: int = 1, max_new_tokens: int | None = None,
     duration_s: float | None = None, temperature: float = 0.7, top_k: int = 0, top_p: float = 1.0,
-    seed: int | None = None, stop_at_eos: bool = True,
+    seed: int | None = None, stop_at_eos: bool = True, deduplicate: bool = True,
 ) -> list[Units]:
     """Continue ``prompt`` ``num_samples`` times; returns only the continuations.
 
@@ -113,7 +113,26 @@ def continue_units(
     (one frame per unit when it has no durations). Each result has deduplicated ids,
     ``durations=None`` (a vocoder's duration predictor or the caller decides them) and the
     prompt's ``frame_rate``, ``vocab_size`` and ``model``. ``seed`` makes the draw repeatable.
+
+    A :class:`~textless.ulm.tokenized.TokenizedLM` reads the prompt as BPE tokens, samples
+    tokens (``max_new_tokens`` counts tokens; ``duration_s`` uses the mean token duration)
+    and returns their units, deduplicated. ``deduplicate=False`` keeps repeated ids in the
+    prompt and the samples (how the token LM's tokens pass through: a repeated token is
+    two tokens).
     """
+    from .tokenized import TokenizedLM
+
+    if isinstance(model, TokenizedLM):  # units -> tokens in, sampled tokens -> units out
+        tok = model.tokenizer
+        if prompt.vocab_size is not None and prompt.vocab_size != tok.unit_vocab_size:
+            raise TextlessError(f"prompt units have vocab_size {prompt.vocab_size}, the "
+                                f"tokenizer {tok.unit_vocab_size}")
+        outs = continue_units(
+            model.lm, tok.encode(prompt).as_units(), num_samples=num_samples,
+            max_new_tokens=max_new_tokens, duration_s=duration_s, temperature=temperature,
+            top_k=top_k, top_p=top_p, seed=seed, stop_at_eos=stop_at_eos, deduplicate=False)
+        return [replace(prompt, units=dedup(tok.decode_ids(o.units))[0], durations=None,
+                        vocab_size=tok.unit_vocab_size, id=o.id) for o in outs]
     if (max_new_tokens is None) == (duration_s is None):
         raise TextlessError("give exactly one of max_new_tokens and duration_s")
     if num_samples < 1:
@@ -124,7 +143,8 @@ def continue_units(
         raise TextlessError(
             f"prompt units have vocab_size {prompt.vocab_size}, the LM {model.vocab_size}"
         )
-    units, durations = dedup(prompt.units, prompt.durations)
+    units, durations = (dedup(prompt.units, prompt.durations) if deduplicate
+                        else (prompt.units, prompt.durations))
     if duration_s is not None:
         if not prompt.frame_rate:
             raise TextlessError("duration_s needs a prompt with a frame_rate")
@@ -152,7 +172,8 @@ def continue_units(
     results = []
     for b in range(num_samples):
         ids = token_to_unit[new[b, : int(lengths[b])].cpu()]
-        ids, _ = dedup(ids)
+        if deduplicate:
+            ids, _ = dedup(ids)
         results.append(replace(
             prompt, units=ids, durations=None, vocab_size=model.vocab_size,
             id=None if prompt.id is None else f"{prompt.id}-{b}",

@@ -26,7 +26,14 @@ def score_sequences(
     ``num_tokens = len(units) + 1`` (the closing eos counts). Sequences are sorted by length and
     right-padded in batches of at most ``batch_size`` (and ``max_tokens`` padded tokens); padding
     cannot change a score since attention is causal. Log-softmax in float32.
+    A :class:`~textless.ulm.tokenized.TokenizedLM` scores the BPE tokens of the deduplicated
+    units: ``num_tokens = len(tokens) + 1``.
     """
+    from .tokenized import TokenizedLM
+
+    if isinstance(model, TokenizedLM):  # score the token sequences of the units
+        sequences = [model.tokenizer.encode_ids(torch.as_tensor(s).reshape(-1)) for s in sequences]
+        model = model.lm
     model_was_training = model.training
     model.eval()
     device = model.device

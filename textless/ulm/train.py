@@ -11,7 +11,8 @@ continues the run exactly (same data order, same dropout masks).
 
 Files in ``out_dir``: ``checkpoint_last.pt`` (training state, ``torch.load(weights_only=True)``),
 ``ulm.safetensors`` (latest weights for inference), ``ulm_best.safetensors`` (best validation
-perplexity; the latest weights when there is no validation set), ``log.jsonl`` (one line per step: step, loss in nats/token, lr, tokens; plus
+perplexity; the latest weights when there is no validation set), ``tokenizer.json`` (with
+``tokenizer``: the BPE tokenizer the LM reads; perplexities are then per token), ``log.jsonl`` (one line per step: step, loss in nats/token, lr, tokens; plus
 ``valid_ppl`` lines).
 """
 
@@ -41,6 +42,7 @@ from .model import UnitLM, UnitLMConfig
 
 log = logging.getLogger(__name__)
 STATE_FILE = "checkpoint_last.pt"
+TOKENIZER_FILE = "tokenizer.json"  # copy of TrainConfig.tokenizer, beside ulm.safetensors
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,7 @@ class TrainConfig:
     seed: int = 1
     stop_at_step: int | None = None
     device: str = "cpu"
+    tokenizer: str | None = None      # BPE tokenizer JSON: train on its tokens (textless.tokenizer)
 
 
 _RESUME_FREE = {"out_dir", "stop_at_step", "device", "save_every", "valid_every"}
@@ -94,7 +97,7 @@ def _dist_info() -> tuple[int, int, int]:
 
 def _split_valid(seqs, c: TrainConfig):
     if c.valid is not None:
-        return seqs, load_sequences(c.valid, c.deduplicate)[0]
+        return seqs, load_sequences(c.valid, c.deduplicate, c.tokenizer)[0]
     n_valid = int(len(seqs) * c.valid_fraction)
     if n_valid == 0:
         return seqs, []
@@ -159,11 +162,19 @@ def _train(c: TrainConfig, model_config, rank, world, device) -> dict:
         _check_resume(state, c, world)
         model_config = UnitLMConfig(**{k: tuple(v) if isinstance(v, list) else v
                                        for k, v in state["model_config"].items()})
-    seqs, vocab, _ = load_sequences(c.train, c.deduplicate)
+    seqs, vocab, _ = load_sequences(c.train, c.deduplicate, c.tokenizer)
     if model_config is None:
         if vocab is None:
             vocab = int(max(int(s.max()) for s in seqs if len(s))) + 1
         model_config = UnitLMConfig(vocab_size=vocab)
+    if c.tokenizer is not None:
+        if model_config.vocab_size != vocab:
+            raise TextlessError(f"the LM has vocab_size {model_config.vocab_size}, the tokenizer "
+                                f"{vocab} tokens")
+        if rank == 0:  # the run folder holds what inference needs: ulm + tokenizer
+            from ..tokenizer import load_tokenizer
+
+            load_tokenizer(c.tokenizer).save(out / TOKENIZER_FILE)
     train_seqs, valid_seqs = _split_valid(seqs, c)
     max_units = min(model_config.max_positions, c.max_tokens) - 1  # an item fits a batch
     torch.manual_seed(c.seed)

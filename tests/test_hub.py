@@ -26,6 +26,11 @@ def zoo_files() -> list[tuple[str, str, str, str]]:
 
 _FILES = [(name, role, url, sha, None) for name, role, sha, url in zoo_files()]
 
+
+def tofu_files() -> list[tuple[str, str, str]]:
+    """``(bundle, file role, url)`` rows of docs/models.md whose sha256 is not published."""
+    return re.findall(r"^\| (\S+) \| (\w+) \| none published \| (\S+) \|$", DOCS.read_text(), re.M)
+
 PAYLOAD = b"pretend checkpoint bytes " * 4096
 
 
@@ -107,8 +112,11 @@ def test_every_zoo_file_is_registered_once():
         for f in b.files
         if not f.url.startswith(hub.PACKAGE_PREFIX)  # bundles shipped in textless/assets
     }
-    assert {(url, sha) for _, _, url, sha, _ in _FILES} == registered
-    assert len(_FILES) == 50
+    tofu = tofu_files()
+    assert {(url, sha) for _, _, url, sha, _ in _FILES} | {(url, None) for _, _, url in tofu} == registered
+    assert len(_FILES) == 50 and len(tofu) == 12 + 4 * 2  # GSLM unit LMs; S2UT HiFi-GANs + configs
+    for name, role, url in tofu:
+        assert any(f.url == url and f.sha256 is None and f.role == role for f in bundles[name].files)
     for name, role, url, sha, _ in _FILES:
         assert any(f.url == url and f.sha256 == sha and f.role == role for f in bundles[name].files)
     for b in bundles.values():
@@ -306,7 +314,8 @@ def test_loaders_are_functions_and_kinds_have_one_spelling():
         else:
             assert b.format and not b.components, b.name
     assert bundles["hubert-base-ls960-kmeans-100"].info()["loader"] == "textless.quantizers.kmeans.load_bundle"
-    assert {b.role for b in bundles.values() if b.loader is not None} == {"encoder", "quantizer", "vocoder"}
+    assert {b.role for b in bundles.values() if b.loader is not None} == {"encoder", "quantizer", "ulm", "vocoder", "tts"}
+    assert all(b.loader is not None for b in bundles.values() if b.role != "pipeline")
     for kind, load in NATIVE_LOADERS.items():
         role, fmt = split_kind(kind)
         assert role in hub.COMPONENT_ROLES and fmt and callable(load), kind
@@ -361,7 +370,7 @@ def test_pipeline_bundle_is_composed_from_its_component_bundles(monkeypatch):
     from textless.quantizers.kmeans import KMeansQuantizer
 
     enc = SpectralEncoder(mfcc_config())
-    km = KMeansQuantizer(torch.randn(7, 13).numpy(), None, None)
+    km = KMeansQuantizer(torch.randn(7, enc.dim).numpy(), None, None)
     calls = []
     encoder = hub.Bundle("tiny-enc", "encoder", "t", format="spectral",
                          loader=lambda b, files, device: calls.append((b.name, device)) or enc)
@@ -386,7 +395,7 @@ def test_cli_models_list_by_role_and_its_older_spelling(tmp_path):
     assert by_role.stdout == by_kind.stdout
     heads = [ln for ln in by_role.stdout.splitlines() if not ln.startswith(" ")]
     pipelines = sorted(b.name for b in hub.registry().values() if b.role == "pipeline")
-    assert sorted(ln.split()[0] for ln in heads) == pipelines and len(pipelines) == 11  # 10 official + default
+    assert sorted(ln.split()[0] for ln in heads) == pipelines and len(pipelines) == 30  # 29 official + default
     assert all("[pipeline" in ln for ln in heads)
     info = json.loads(_cli("models", "info", "hubert-base-ls960", env_home=tmp_path).stdout)
     assert (info["role"], info["format"]) == ("encoder", "hubert")

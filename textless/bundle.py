@@ -16,6 +16,12 @@ Bundle names are plain identifiers (:func:`check_name`): they become folder name
 A file found in the cache (downloaded, imported, or placed there by hand) is checked against its
 sha256 once; a small record beside it (``.NAME.sha256.json``: size, mtime, hash) spares the
 hash on later loads until the file's size or mtime changes.
+
+Trust on first use (TOFU): a file published without a sha256 (``RemoteFile.sha256 is None``)
+gets its hash recorded the first time it enters the cache (downloaded, imported, or found
+there), in ``.NAME.tofu.json`` beside it (``sha256``, ``recorded`` date, ``url``). Every later
+use checks the file against that hash exactly as against a published one; a later download
+must match it too. :func:`sha256_status` says how a file's hash is known.
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ import re
 import urllib.error
 import urllib.request
 from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
@@ -37,7 +44,8 @@ from .progress import progress as progress_bar
 
 log = logging.getLogger(__name__)
 
-#: What a bundle is for. ``tts`` covers text-free unit-to-speech systems textless can only fetch.
+#: What a bundle is for. ``tts`` is a stage of a unit-to-speech system that is no unit vocoder by
+#: itself (WaveGlow: mel -> waveform, the second stage of the GSLM Tacotron2 vocoders).
 ROLES = ("encoder", "quantizer", "ulm", "vocoder", "pipeline", "tts")
 #: Roles a user may give a file of their own (``textless models import --role``).
 COMPONENT_ROLES = ("encoder", "quantizer", "ulm", "vocoder")
@@ -154,7 +162,8 @@ class Bundle:
         d = {k: v for k, v in asdict(self).items() if k not in ("loader", "components", "files")}
         d["loader"] = None if self.loader is None else f"{self.loader.__module__}.{self.loader.__qualname__}"
         d["components"] = [c.name for c in self.components]
-        d["files"] = [dict(asdict(f), cached=f.cached_path().is_file()) for f in self.files]
+        d["files"] = [dict(asdict(f), cached=f.cached_path().is_file(), sha256_status=sha256_status(f))
+                      for f in self.files]
         return d
 
 
@@ -176,18 +185,28 @@ def fetch_file(f: RemoteFile, *, download: bool = True, progress: bool = False) 
     ``TEXTLESS_OFFLINE=1`` forbids network access. A missing file offline raises one
     :class:`DownloadError` naming the file and where to put it. A file already in the cache
     (perhaps placed there by hand) is checked against ``f.sha256`` by :func:`verify_cached`.
+    A file with no published sha256 is checked against the hash recorded on its first use
+    (:func:`trust_on_first_use`), and recorded now if this is its first use.
     """
     path = f.cached_path()
-    if path.is_file():
-        if f.sha256 is not None and not f.url.startswith(PACKAGE_PREFIX):
-            verify_cached(path, f.sha256)
-        return path
     if f.url.startswith(PACKAGE_PREFIX):
-        raise DownloadError(f"{path}: file of the installed package is missing; reinstall textless")
+        if not path.is_file():
+            raise DownloadError(f"{path}: file of the installed package is missing; reinstall textless")
+        return path
+    expected = f.sha256 or recorded_sha256(f)
+    if path.is_file():
+        if expected is not None:
+            verify_cached(path, expected, "registered" if f.sha256 else "one recorded on first use")
+        else:
+            trust_on_first_use(f, sha256_of(path))
+        return path
     offline = os.environ.get("TEXTLESS_OFFLINE", "") not in ("", "0")
     if not download or offline:
         raise DownloadError(_where_to_put(f, "offline mode"))
-    return download_file(f.url, path, f.sha256, progress=progress, hint=f)
+    download_file(f.url, path, expected, progress=progress, hint=f)
+    if expected is None:
+        trust_on_first_use(f, _known_hash(path) or sha256_of(path))
+    return path
 
 
 def download_file(
@@ -225,8 +244,7 @@ def download_file(
         if hint is not None:
             raise DownloadError(_where_to_put(hint, str(reason))) from None
         raise DownloadError(f"cannot download {url}: {reason}") from None
-    if sha256 is not None:
-        _remember_verified(dest, sha256)
+    _remember_verified(dest, h.hexdigest())  # (the hash just computed: spares one on TOFU)
     return dest
 
 
@@ -252,7 +270,7 @@ def _remember_verified(path: Path, sha256: str, key: dict | None = None) -> None
         log.debug("cannot record the checked sha256 of %s: %s", path, e)
 
 
-def verify_cached(path: Path, sha256: str) -> Path:
+def verify_cached(path: Path, sha256: str, what: str = "registered") -> Path:
     """``path`` once its content is known to hash to ``sha256``, else :class:`ChecksumError`.
 
     The hash is computed once; while the file keeps the size (bytes) and mtime (ns) stored in
@@ -268,7 +286,7 @@ def verify_cached(path: Path, sha256: str) -> Path:
     actual = sha256_of(path)
     if actual != sha256:
         raise ChecksumError(
-            f"{path}: sha256 {actual} does not match the registered {sha256} (truncated or "
+            f"{path}: sha256 {actual} does not match the {what} {sha256} (truncated or "
             f"the wrong file?); delete it, then download or import the right file"
         )
     if _stat_key(path) == key:  # (not rewritten while it was being hashed)
@@ -283,3 +301,82 @@ def _where_to_put(f: RemoteFile, reason: str) -> str:
     )
 
 
+
+
+# --------------------------------------------------------------------------------------------
+# Trust on first use: files published without a sha256
+
+
+def _tofu_path(path: Path) -> Path:
+    return path.with_name(f".{path.name}.tofu.json")
+
+
+def _known_hash(path: Path) -> str | None:
+    """The hash in ``path``'s stat record if the file still has the recorded size and mtime."""
+    try:
+        record = json.loads(_record_path(path).read_text())
+        if {k: record.get(k) for k in ("size", "mtime_ns")} == _stat_key(path):
+            return record.get("sha256")
+    except (OSError, ValueError, AttributeError):
+        pass
+    return None
+
+
+def tofu_record(f: RemoteFile) -> dict | None:
+    """``{"sha256", "recorded", "url"}`` recorded on the first use of ``f``, or None."""
+    try:
+        record = json.loads(_tofu_path(f.cached_path()).read_text())
+    except (OSError, ValueError):
+        return None
+    if not (isinstance(record, dict) and re.fullmatch(r"[0-9a-f]{64}", str(record.get("sha256")))):
+        raise ChecksumError(f"{_tofu_path(f.cached_path())}: corrupt trust-on-first-use record; "
+                            f"delete it and the file beside it, then fetch the file again")
+    return record
+
+
+def recorded_sha256(f: RemoteFile) -> str | None:
+    """The sha256 recorded on the first use of ``f`` (a file with no published sha256), or None."""
+    record = None if f.sha256 is not None else tofu_record(f)
+    return None if record is None else record["sha256"]
+
+
+def trust_on_first_use(f: RemoteFile, sha256: str) -> None:
+    """Record ``sha256`` as the hash of ``f`` (no published one): later uses must match it.
+
+    A file whose hash is already recorded is checked instead: a different ``sha256`` raises
+    :class:`ChecksumError`. Unlike the stat record, this one is not a cache: it is the only
+    knowledge of the right content, so it is written even when it cannot be cheaply.
+    """
+    known = recorded_sha256(f)
+    if known is not None:
+        if known != sha256:
+            raise ChecksumError(
+                f"{f.cached_path()}: sha256 {sha256} differs from {known}, recorded on first use "
+                f"of {f.url}; if the file was replaced on purpose, delete "
+                f"{_tofu_path(f.cached_path())} to trust the new one"
+            )
+        return
+    path = f.cached_path()
+    record = {"sha256": sha256, "recorded": datetime.now(timezone.utc).strftime("%Y-%m-%d"),
+              "url": f.url}
+    with atomic_open(_tofu_path(path), "w") as out:
+        json.dump(record, out)
+    if path.is_file():
+        _remember_verified(path, sha256)
+    log.info("%s: no published sha256; recorded %s on first use", path.name, sha256)
+
+
+def sha256_status(f: RemoteFile) -> str:
+    """How the sha256 of ``f`` is known, for ``models list`` / ``models info``:
+    ``published``, ``recorded on first use <date>`` or ``none published; recorded on first use``."""
+    if f.sha256 is not None:
+        return "published"
+    if f.url.startswith(PACKAGE_PREFIX):
+        return "package file"
+    try:
+        record = tofu_record(f)
+    except ChecksumError:
+        return "corrupt first-use record"
+    if record is None:
+        return "none published; recorded on first use"
+    return f"recorded on first use {record.get('recorded', '?')}"

@@ -20,7 +20,8 @@ from pathlib import Path
 
 from .bundle import (  # noqa: F401  (re-exported: the hub's public names)
     COMPONENT_ROLES, PACKAGE_PREFIX, ROLES, Bundle, Loader, RemoteFile, _remember_verified,
-    cache_dir, check_name, download_file, fetch_file, sha256_of, textless_home, verify_cached,
+    cache_dir, check_name, download_file, fetch_file, recorded_sha256, sha256_of, sha256_status,
+    textless_home, trust_on_first_use, verify_cached,
 )
 from .encoders.fairseq_import import load_bundle as _load_encoder
 from .errors import ChecksumError, ModelNotFoundError, TextlessError
@@ -43,7 +44,9 @@ def import_file(path: str | os.PathLike, name: str, *, role: str | None = None) 
     """Put a local file into the cache as (a file of) bundle ``name``.
 
     For a registered bundle the file's sha256 must match one of the bundle's files, and it is
-    copied into the cache under that file's name. For a new name, ``role`` (one of
+    copied into the cache under that file's name. A file of the bundle with no published sha256
+    is matched by name instead (the last part of its URL, or the bundle's only such file): on
+    its first use its hash is recorded (trust on first use), later imports must match it. For a new name, ``role`` (one of
     :data:`COMPONENT_ROLES`) is required and the file is registered as a user bundle in
     ``$TEXTLESS_HOME/registry.json``.
     """
@@ -55,16 +58,27 @@ def import_file(path: str | os.PathLike, name: str, *, role: str | None = None) 
     bundles = registry()
     if name in bundles:
         bundle = bundles[name]
-        match = [f for f in bundle.files if f.sha256 == digest]
+        match = [f for f in bundle.files if f.sha256 == digest] or _tofu_match(bundle, path)
         if not match:
-            expected = ", ".join(f"{f.filename}={f.sha256}" for f in bundle.files)
+            expected = ", ".join(
+                f"{f.filename}={f.sha256}" if f.sha256 else
+                f"{f.url.rsplit('/', 1)[-1]} (by name, no published sha256)" for f in bundle.files)
             raise ChecksumError(
                 f"{path}: sha256 {digest} matches no file of bundle {name} (expected {expected})"
             )
         for f in match:
+            if f.sha256 is None:
+                known = recorded_sha256(f)
+                if known is not None and known != digest:
+                    raise ChecksumError(
+                        f"{path}: sha256 {digest} differs from {known}, recorded on first use of "
+                        f"{f.filename}; nothing was imported"
+                    )
             with atomic_open(f.cached_path(), "wb") as out, open(path, "rb") as src:
                 shutil.copyfileobj(src, out)
             _remember_verified(f.cached_path(), digest)
+            if f.sha256 is None:
+                trust_on_first_use(f, digest)
         return bundle
     if role not in COMPONENT_ROLES:
         raise TextlessError(
@@ -76,6 +90,14 @@ def import_file(path: str | os.PathLike, name: str, *, role: str | None = None) 
     with atomic_open(textless_home() / "registry.json", "w") as out:
         json.dump(user, out, indent=2, sort_keys=True)
     return _user_bundle(name, user[name])
+
+
+def _tofu_match(bundle: Bundle, path: Path) -> list[RemoteFile]:
+    """The file(s) of ``bundle`` without a published sha256 that ``path`` stands for: the one
+    whose URL ends in ``path``'s name, else the bundle's only such file."""
+    tofu = [f for f in bundle.files if f.sha256 is None and not f.url.startswith(PACKAGE_PREFIX)]
+    by_name = [f for f in tofu if f.url.rstrip("/").rsplit("/", 1)[-1] == path.name]
+    return by_name or (tofu if len(tofu) == 1 else [])
 
 
 # --------------------------------------------------------------------------------------------

@@ -77,7 +77,8 @@ class Pipeline:
 
         Encoder dimension = quantizer dimension; ``layer`` within the encoder's layers and equal
         to the quantizer's training layer; unit LM and vocoder vocabularies = quantizer's;
-        vocoder frame rate (``sample_rate / hop_length``) = encoder frame rate.
+        vocoder frame rate (its ``frame_rate`` attribute where it declares one, else
+        ``sample_rate / hop_length``) = encoder frame rate.
         """
         enc_dim = getattr(self.encoder, "dim", None)
         if enc_dim is not None:
@@ -101,7 +102,9 @@ class Pipeline:
                 self.vocoder.vocab_size == vocab,
                 f"{self.name}: vocoder vocabulary {self.vocoder.vocab_size} != quantizer's {vocab}",
             )
-            voc_rate = self.vocoder.sample_rate / self.vocoder.hop_length
+            # a vocoder whose hop is rounded (GSLM Tacotron2: 22050 / 100) declares its rate
+            voc_rate = getattr(self.vocoder, "frame_rate", None) or (
+                self.vocoder.sample_rate / self.vocoder.hop_length)
             _check(
                 abs(voc_rate - self.encoder.frame_rate) < 1e-6,
                 f"{self.name}: vocoder frame rate {voc_rate:g} Hz != encoder's "

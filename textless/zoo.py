@@ -17,13 +17,15 @@ from .encoders.cpc_import import load_bundle as load_cpc
 from .encoders.fairseq_import import load_bundle as load_hubert
 from .quantizers.kmeans import load_bundle as load_kmeans
 from .vocoders.checkpoint import load_bundle as load_hifigan
+from .zoo_gslm import gslm_bundles
 
 _FAIRSEQ = "MIT (fairseq release)"
 _TEXTLESSLIB = "upstream terms (textlesslib release)"
 
 
 def component_bundles() -> list[Bundle]:
-    """The official components: encoders, k-means quantizers, vocoders, unsupported TTS files."""
+    """The official components: encoders, k-means quantizers, vocoders, unit LMs (the GSLM and
+    S2UT part from :mod:`textless.zoo_gslm`)."""
     return [
         Bundle(name="hubert-base-ls960", role="encoder", format="hubert", loader=load_hubert, sample_rate=16000, frame_rate=50.0, license=_FAIRSEQ,
                description="HuBERT base, LibriSpeech 960 h (fairseq)",
@@ -108,30 +110,6 @@ def component_bundles() -> list[Bundle]:
                files=(
                    RemoteFile("checkpoint", "https://dl.fbaipublicfiles.com/textless_nlp/twist/speech_tokenizer/mhubert_base_25hz_cp_mls_cv_sp_fisher_L11_km500.bin",
                               "03cc04a9c24fec4285e73e709c485756d8f116aa8e724eac555de6a7cf8d28ad", "mhubert_base_25hz_cp_mls_cv_sp_fisher_L11_km500.bin"),
-               )),
-        Bundle(name="hubert-base-ls960-kmeans-50-tacotron", role="tts", format="tacotron2", sample_rate=16000, frame_rate=50.0, vocab_size=50, license=_TEXTLESSLIB,
-               description="GSLM Tacotron2 unit-to-speech (km50); not supported, download only",
-               files=(
-                   RemoteFile("checkpoint", "https://dl.fbaipublicfiles.com/textless_nlp/gslm/hubert/tts_km50/tts_checkpoint_best.pt",
-                              "335e881a897cfa3389804110de8ac3909159d4de395880fbf1d3167a9477451e", "hubert_base_ls960_kmeans_50_tacotron.pt"),
-                   RemoteFile("codes", "https://dl.fbaipublicfiles.com/textless_nlp/gslm/hubert/tts_km50/code_dict",
-                              "5f01dd57fd3b4044fac93aaac2589bf49e34cbe1dc0713254c0f339ba2123bce", "hubert_base_ls960_kmeans_50_tacotron_codes.pt"),
-               )),
-        Bundle(name="hubert-base-ls960-kmeans-100-tacotron", role="tts", format="tacotron2", sample_rate=16000, frame_rate=50.0, vocab_size=100, license=_TEXTLESSLIB,
-               description="GSLM Tacotron2 unit-to-speech (km100); not supported, download only",
-               files=(
-                   RemoteFile("checkpoint", "https://dl.fbaipublicfiles.com/textless_nlp/gslm/hubert/tts_km100/tts_checkpoint_best.pt",
-                              "b208f8d6433eb5524405aa29d2b5fdacddb63a182d9830b629232e63b3543e4d", "hubert_base_ls960_kmeans_100_tacotron.pt"),
-                   RemoteFile("codes", "https://dl.fbaipublicfiles.com/textless_nlp/gslm/hubert/tts_km100/code_dict",
-                              "6d506216aa5bad159f167e2535293b4e5ec8e1073b64449d30b66b460ebf6da0", "hubert_base_ls960_kmeans_100_tacotron_codes.pt"),
-               )),
-        Bundle(name="hubert-base-ls960-kmeans-200-tacotron", role="tts", format="tacotron2", sample_rate=16000, frame_rate=50.0, vocab_size=200, license=_TEXTLESSLIB,
-               description="GSLM Tacotron2 unit-to-speech (km200); not supported, download only",
-               files=(
-                   RemoteFile("checkpoint", "https://dl.fbaipublicfiles.com/textless_nlp/gslm/hubert/tts_km200/tts_checkpoint_best.pt",
-                              "093f009935a4dadd692db85e859246e369cb17be3aecd22038fb70af4d5b0590", "hubert_base_ls960_kmeans_200_tacotron.pt"),
-                   RemoteFile("codes", "https://dl.fbaipublicfiles.com/textless_nlp/gslm/hubert/tts_km200/code_dict",
-                              "ea01ba3592e27c871b63b32e37d6532234edf7eee7077bdcc094061ee72922e6", "hubert_base_ls960_kmeans_200_tacotron_codes.pt"),
                )),
         Bundle(name="mhubert-base-25hz-kmeans-500-hifigan", role="vocoder", format="hifigan", loader=load_hifigan, sample_rate=16000, frame_rate=25.0, vocab_size=500, license=_TEXTLESSLIB,
                description="unit HiFi-GAN, LJSpeech, duration predictor (TWIST)",
@@ -219,37 +197,7 @@ def component_bundles() -> list[Bundle]:
                    RemoteFile("checkpoint", "https://dl.fbaipublicfiles.com/textless_nlp/gslm/cpc/km500/km.bin",
                               "35398f665dff06801a7bf1e595bc176711ed751d554e64d999dc42f1dd106561", "cpc_big_ll6k_km500.pt"),
                )),
-        Bundle(name="cpc-big-ll6k-kmeans-50-tacotron", role="tts", format="tacotron2", sample_rate=16000, frame_rate=100.0, vocab_size=50, license=_TEXTLESSLIB,
-               description="GSLM Tacotron2 on CPC km50; not supported, download only",
-               files=(
-                   RemoteFile("checkpoint", "https://dl.fbaipublicfiles.com/textless_nlp/gslm/cpc/tts_km50/tts_checkpoint_best.pt",
-                              "e80a46561d1ded73bbe6e7272fcd6b9943fb7607229040b06324f654b66396fd", "cpc_big_ll6k_kmeans_50_tacotron.pt"),
-                   RemoteFile("codes", "https://dl.fbaipublicfiles.com/textless_nlp/gslm/cpc/tts_km50/code_dict",
-                              "5f01dd57fd3b4044fac93aaac2589bf49e34cbe1dc0713254c0f339ba2123bce", "cpc_big_ll6k_kmeans_50_tacotron_codes.pt"),
-               )),
-        Bundle(name="cpc-big-ll6k-kmeans-100-tacotron", role="tts", format="tacotron2", sample_rate=16000, frame_rate=100.0, vocab_size=100, license=_TEXTLESSLIB,
-               description="GSLM Tacotron2 on CPC km100; not supported, download only",
-               files=(
-                   RemoteFile("checkpoint", "https://dl.fbaipublicfiles.com/textless_nlp/gslm/cpc/tts_km100/tts_checkpoint_best.pt",
-                              "6cfe1ce4bbdfd0f531189f4013cefc9e1296aec62f8bc0172d68d088ab344a50", "cpc_big_ll6k_kmeans_100_tacotron.pt"),
-                   RemoteFile("codes", "https://dl.fbaipublicfiles.com/textless_nlp/gslm/cpc/tts_km100/code_dict",
-                              "a343085a83c1acfc96a2bfecf5098b380e860cdbb832cbcbbb0bf1358bd7c932", "cpc_big_ll6k_kmeans_100_tacotron_codes.pt"),
-               )),
-        Bundle(name="cpc-big-ll6k-kmeans-200-tacotron", role="tts", format="tacotron2", sample_rate=16000, frame_rate=100.0, vocab_size=200, license=_TEXTLESSLIB,
-               description="GSLM Tacotron2 on CPC km200; not supported, download only",
-               files=(
-                   RemoteFile("checkpoint", "https://dl.fbaipublicfiles.com/textless_nlp/gslm/cpc/tts_km200/tts_checkpoint_best.pt",
-                              "5845b1c0a82d9176b9d8c33a32f098795c946077e741a9da2b665bafda17b7ff", "cpc_big_ll6k_kmeans_200_tacotron.pt"),
-                   RemoteFile("codes", "https://dl.fbaipublicfiles.com/textless_nlp/gslm/cpc/tts_km200/code_dict",
-                              "48dae50f9f2d4561c4a84fa09ba748395808d7d3323b1d5754af71669117e2aa", "cpc_big_ll6k_kmeans_200_tacotron_codes.pt"),
-               )),
-        Bundle(name="waveglow", role="tts", format="waveglow", sample_rate=22050, license=_TEXTLESSLIB,
-               description="WaveGlow 256 channels (GSLM Tacotron2 vocoder); not supported, download only",
-               files=(
-                   RemoteFile("checkpoint", "https://dl.fbaipublicfiles.com/textless_nlp/gslm/waveglow_256channels_standalone.pt",
-                              "f383c7fd785502fc6a6bffd604fc14cb35d6155cdde30c53faaaeafa8a904dab", "waveglow_256channels_standalone.pt"),
-               )),
-    ]
+    ] + gslm_bundles()
 
 
 def official_bundles() -> list[Bundle]:
@@ -287,6 +235,63 @@ def official_bundles() -> list[Bundle]:
         Bundle(name="mhubert-base-25hz-l11-km500-hifigan", role="pipeline", sample_rate=16000, frame_rate=25.0, layer=11,
                vocab_size=500, license=_TEXTLESSLIB, description="TWIST tokenizer: mHuBERT 25 Hz L11 + k-means 500 + unit HiFi-GAN (duration predictor)",
                components=(c["mhubert-base-25hz"], c["mhubert-base-25hz-kmeans-500"], c["mhubert-base-25hz-kmeans-500-hifigan"],)),
+        Bundle(name="cpc-big-ll6k-km50", role="pipeline", sample_rate=16000, frame_rate=100.0, layer=2,
+               vocab_size=50, license=_TEXTLESSLIB, description="GSLM units: CPC big L2 + k-means 50",
+               components=(c["cpc-big-ll6k"], c["cpc-big-ll6k-kmeans-50"],)),
+        Bundle(name="cpc-big-ll6k-km100", role="pipeline", sample_rate=16000, frame_rate=100.0, layer=2,
+               vocab_size=100, license=_TEXTLESSLIB, description="GSLM units: CPC big L2 + k-means 100",
+               components=(c["cpc-big-ll6k"], c["cpc-big-ll6k-kmeans-100"],)),
+        Bundle(name="cpc-big-ll6k-km200", role="pipeline", sample_rate=16000, frame_rate=100.0, layer=2,
+               vocab_size=200, license=_TEXTLESSLIB, description="GSLM units: CPC big L2 + k-means 200",
+               components=(c["cpc-big-ll6k"], c["cpc-big-ll6k-kmeans-200"],)),
+        Bundle(name="hubert-base-ls960-l6-km50-tacotron", role="pipeline", sample_rate=16000, frame_rate=50.0, layer=6,
+               vocab_size=50, license=_TEXTLESSLIB, description="GSLM resynthesis: HuBERT base L6 + k-means 50 + Tacotron2/WaveGlow",
+               components=(c["hubert-base-ls960"], c["hubert-base-ls960-kmeans-50"], c["hubert-base-ls960-kmeans-50-tacotron"],)),
+        Bundle(name="hubert-base-ls960-l6-km100-tacotron", role="pipeline", sample_rate=16000, frame_rate=50.0, layer=6,
+               vocab_size=100, license=_TEXTLESSLIB, description="GSLM resynthesis: HuBERT base L6 + k-means 100 + Tacotron2/WaveGlow",
+               components=(c["hubert-base-ls960"], c["hubert-base-ls960-kmeans-100"], c["hubert-base-ls960-kmeans-100-tacotron"],)),
+        Bundle(name="hubert-base-ls960-l6-km200-tacotron", role="pipeline", sample_rate=16000, frame_rate=50.0, layer=6,
+               vocab_size=200, license=_TEXTLESSLIB, description="GSLM resynthesis: HuBERT base L6 + k-means 200 + Tacotron2/WaveGlow",
+               components=(c["hubert-base-ls960"], c["hubert-base-ls960-kmeans-200"], c["hubert-base-ls960-kmeans-200-tacotron"],)),
+        Bundle(name="cpc-big-ll6k-km50-tacotron", role="pipeline", sample_rate=16000, frame_rate=100.0, layer=2,
+               vocab_size=50, license=_TEXTLESSLIB, description="GSLM resynthesis: CPC big L2 + k-means 50 + Tacotron2/WaveGlow",
+               components=(c["cpc-big-ll6k"], c["cpc-big-ll6k-kmeans-50"], c["cpc-big-ll6k-kmeans-50-tacotron"],)),
+        Bundle(name="cpc-big-ll6k-km100-tacotron", role="pipeline", sample_rate=16000, frame_rate=100.0, layer=2,
+               vocab_size=100, license=_TEXTLESSLIB, description="GSLM resynthesis: CPC big L2 + k-means 100 + Tacotron2/WaveGlow",
+               components=(c["cpc-big-ll6k"], c["cpc-big-ll6k-kmeans-100"], c["cpc-big-ll6k-kmeans-100-tacotron"],)),
+        Bundle(name="cpc-big-ll6k-km200-tacotron", role="pipeline", sample_rate=16000, frame_rate=100.0, layer=2,
+               vocab_size=200, license=_TEXTLESSLIB, description="GSLM resynthesis: CPC big L2 + k-means 200 + Tacotron2/WaveGlow",
+               components=(c["cpc-big-ll6k"], c["cpc-big-ll6k-kmeans-200"], c["cpc-big-ll6k-kmeans-200-tacotron"],)),
+        Bundle(name="gslm-hubert-km50", role="pipeline", sample_rate=16000, frame_rate=50.0, layer=6,
+               vocab_size=50, license=_TEXTLESSLIB, description="GSLM: HuBERT base L6 + k-means 50 + unit LM + Tacotron2/WaveGlow",
+               components=(c["hubert-base-ls960"], c["hubert-base-ls960-kmeans-50"], c["hubert-base-ls960-kmeans-50-ulm"], c["hubert-base-ls960-kmeans-50-tacotron"],)),
+        Bundle(name="gslm-hubert-km100", role="pipeline", sample_rate=16000, frame_rate=50.0, layer=6,
+               vocab_size=100, license=_TEXTLESSLIB, description="GSLM: HuBERT base L6 + k-means 100 + unit LM + Tacotron2/WaveGlow",
+               components=(c["hubert-base-ls960"], c["hubert-base-ls960-kmeans-100"], c["hubert-base-ls960-kmeans-100-ulm"], c["hubert-base-ls960-kmeans-100-tacotron"],)),
+        Bundle(name="gslm-hubert-km200", role="pipeline", sample_rate=16000, frame_rate=50.0, layer=6,
+               vocab_size=200, license=_TEXTLESSLIB, description="GSLM: HuBERT base L6 + k-means 200 + unit LM + Tacotron2/WaveGlow",
+               components=(c["hubert-base-ls960"], c["hubert-base-ls960-kmeans-200"], c["hubert-base-ls960-kmeans-200-ulm"], c["hubert-base-ls960-kmeans-200-tacotron"],)),
+        Bundle(name="gslm-cpc-km50", role="pipeline", sample_rate=16000, frame_rate=100.0, layer=2,
+               vocab_size=50, license=_TEXTLESSLIB, description="GSLM: CPC big L2 + k-means 50 + unit LM + Tacotron2/WaveGlow",
+               components=(c["cpc-big-ll6k"], c["cpc-big-ll6k-kmeans-50"], c["cpc-big-ll6k-kmeans-50-ulm"], c["cpc-big-ll6k-kmeans-50-tacotron"],)),
+        Bundle(name="gslm-cpc-km100", role="pipeline", sample_rate=16000, frame_rate=100.0, layer=2,
+               vocab_size=100, license=_TEXTLESSLIB, description="GSLM: CPC big L2 + k-means 100 + unit LM + Tacotron2/WaveGlow",
+               components=(c["cpc-big-ll6k"], c["cpc-big-ll6k-kmeans-100"], c["cpc-big-ll6k-kmeans-100-ulm"], c["cpc-big-ll6k-kmeans-100-tacotron"],)),
+        Bundle(name="gslm-cpc-km200", role="pipeline", sample_rate=16000, frame_rate=100.0, layer=2,
+               vocab_size=200, license=_TEXTLESSLIB, description="GSLM: CPC big L2 + k-means 200 + unit LM + Tacotron2/WaveGlow",
+               components=(c["cpc-big-ll6k"], c["cpc-big-ll6k-kmeans-200"], c["cpc-big-ll6k-kmeans-200-ulm"], c["cpc-big-ll6k-kmeans-200-tacotron"],)),
+        Bundle(name="hubert-base-ls960-l6-km100-hifigan-lj", role="pipeline", sample_rate=16000, frame_rate=50.0, layer=6,
+               vocab_size=100, license=_FAIRSEQ, description="HuBERT base L6 + k-means 100 + S2UT unit HiFi-GAN (LJSpeech)",
+               components=(c["hubert-base-ls960"], c["hubert-base-ls960-kmeans-100"], c["hubert-base-ls960-kmeans-100-hifigan-lj"],)),
+        Bundle(name="mhubert-base-vp_en_es_fr-l11-km1000-hifigan-lj", role="pipeline", sample_rate=16000, frame_rate=50.0, layer=11,
+               vocab_size=1000, license=_FAIRSEQ, description="S2UT units + unit HiFi-GAN (lj): mHuBERT en/es/fr L11 + k-means 1000",
+               components=(c["mhubert-base-vp_en_es_fr"], c["mhubert-base-vp_en_es_fr-layer-11-kmeans-1000"], c["mhubert-base-vp_en_es_fr-layer-11-kmeans-1000-hifigan-lj"],)),
+        Bundle(name="mhubert-base-vp_en_es_fr-l11-km1000-hifigan-es-css10", role="pipeline", sample_rate=16000, frame_rate=50.0, layer=11,
+               vocab_size=1000, license=_FAIRSEQ, description="S2UT units + unit HiFi-GAN (es-css10): mHuBERT en/es/fr L11 + k-means 1000",
+               components=(c["mhubert-base-vp_en_es_fr"], c["mhubert-base-vp_en_es_fr-layer-11-kmeans-1000"], c["mhubert-base-vp_en_es_fr-layer-11-kmeans-1000-hifigan-es-css10"],)),
+        Bundle(name="mhubert-base-vp_en_es_fr-l11-km1000-hifigan-fr-css10", role="pipeline", sample_rate=16000, frame_rate=50.0, layer=11,
+               vocab_size=1000, license=_FAIRSEQ, description="S2UT units + unit HiFi-GAN (fr-css10): mHuBERT en/es/fr L11 + k-means 1000",
+               components=(c["mhubert-base-vp_en_es_fr"], c["mhubert-base-vp_en_es_fr-layer-11-kmeans-1000"], c["mhubert-base-vp_en_es_fr-layer-11-kmeans-1000-hifigan-fr-css10"],)),
     ]
 
 

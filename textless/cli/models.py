@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from ..bundle import COMPONENT_ROLES, ROLES
+from ..bundle import COMPONENT_ROLES, ROLES, recorded_sha256, sha256_status
 
 
 def register(commands, groups):
@@ -60,13 +60,22 @@ def cmd_list(args):
             print(f"    component  {c.name}")
         for f in b.files:
             mark = "cached" if f.cached_path().is_file() else "      "
-            print(f"    {mark}  {f.role:<10}  sha256 {f.sha256 or '-'}  {f.url}")
+            status = sha256_status(f)
+            sha = f.sha256 or (recorded_sha256(f) if status.startswith("recorded") else None) or "-"
+            note = "" if status in ("published", "package file") else f" ({status})"
+            print(f"    {mark}  {f.role:<10}  sha256 {sha}{note}  {f.url}")
 
 
 def cmd_info(args):
+    """JSON of the bundle; each file's ``sha256_status`` says how its hash is known
+    (``published`` or ``recorded on first use <date>``), with the recorded hash."""
     from .. import hub
 
-    print(json.dumps(hub.get_bundle(args.name).info(), indent=2))
+    info = hub.get_bundle(args.name).info()
+    for f, rf in zip(info["files"], hub.get_bundle(args.name).files):
+        if f["sha256"] is None and f["sha256_status"].startswith("recorded"):
+            f["sha256_recorded"] = recorded_sha256(rf)
+    print(json.dumps(info, indent=2))
 
 
 def cmd_download(args):

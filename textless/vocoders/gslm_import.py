@@ -220,7 +220,9 @@ class GSLMVocoder(nn.Module):
 
     ``sample_rate``: Tacotron's ``sampling_rate`` (22050 for GSLM's LJSpeech models);
     ``hop_length``: nominal samples per input unit frame (``sample_rate / unit_frame_rate``,
-    rounded); the real output length is decided by the attention decoder.
+    rounded); the real output length is decided by the attention decoder. ``frame_rate`` (Hz):
+    the unit rate the model was trained on, declared exactly (22050 / 220 is not 100 Hz), which
+    the pipeline checks against the encoder's instead of ``sample_rate / hop_length``.
     """
 
     def __init__(self, tacotron: Tacotron2, hparams: dict, code_dict: dict, waveglow: WaveGlow,
@@ -233,6 +235,7 @@ class GSLMVocoder(nn.Module):
         self.add_sos, self.add_eos = bool(hparams.get("add_sos", False)), bool(hparams.get("add_eos", False))
         self.sample_rate = int(tacotron.cfg.sampling_rate)
         self.hop_length = int(round(self.sample_rate / unit_frame_rate))
+        self.frame_rate = float(unit_frame_rate)
         self.vocab_size = sum(1 for c in code_dict if c.isdigit())
         self.max_decoder_steps, self.denoiser_strength, self.sigma = max_decoder_steps, denoiser_strength, sigma
         self.last_has_eos: bool | None = None
@@ -267,5 +270,21 @@ def load_gslm_vocoder(tts_path, code_dict_path, waveglow_path, device="cpu", **k
     return GSLMVocoder(tacotron, hp, code_dict, load_waveglow(waveglow_path, device), **kwargs).to(device).eval()
 
 
-__all__ = ["safe_load", "load_tacotron", "load_waveglow", "read_code_dict", "units_to_tokens",
+def load_bundle(bundle, files, device="cpu") -> GSLMVocoder:
+    """Hub loader (:data:`textless.bundle.Loader`) of a GSLM Tacotron2 vocoder bundle: file roles
+    ``checkpoint`` (``tts_checkpoint_best.pt``), ``codes`` (``code_dict``) and ``waveglow``
+    (``waveglow_256channels_standalone.pt``); the bundle's ``frame_rate`` is the unit rate."""
+    missing = sorted({"checkpoint", "codes", "waveglow"} - set(files))
+    if missing:
+        raise CheckpointError(f"{bundle.name}: a GSLM Tacotron2 vocoder needs file roles {missing}")
+    return load_gslm_vocoder(files["checkpoint"], files["codes"], files["waveglow"], device,
+                             unit_frame_rate=bundle.frame_rate or 50.0)
+
+
+def load_waveglow_bundle(bundle, files, device="cpu") -> WaveGlow:
+    """Hub loader of the standalone WaveGlow bundle (``files["checkpoint"]``): mel -> waveform."""
+    return load_waveglow(files["checkpoint"], device)
+
+
+__all__ = ["load_bundle", "load_waveglow_bundle", "safe_load", "load_tacotron", "load_waveglow", "read_code_dict", "units_to_tokens",
            "fold_weight_norm", "GSLMVocoder", "load_gslm_vocoder", "tacotron_config", "waveglow_config"]

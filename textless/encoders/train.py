@@ -35,7 +35,6 @@ import dataclasses
 import json
 import logging
 import math
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -47,43 +46,11 @@ from ..errors import TextlessError
 from ..files import atomic_path
 from ..progress import progress
 from ..runlog import truncate_log
-from .logmel import LogMelEncoder, LogMelEncoderConfig
-from .train_data import Prepared, make_batch, prepare_data
+from .logmel import LogMelEncoder
+from .train_data import EncoderTrainConfig, Prepared, make_batch, prepare_data  # noqa: F401 (EncoderTrainConfig: this module's API)
 
 log = logging.getLogger(__name__)
 STATE_FILE = "state.pt"
-
-
-@dataclass(frozen=True)
-class EncoderTrainConfig:
-    """Everything a run depends on. Paths are strings (saved in ``state.pt``)."""
-
-    corpora: tuple[str, ...]
-    targets: str
-    out_dir: str
-    canonical: str | None = None      # speaker id of the canonical voice (cross-voice alignment)
-    model: LogMelEncoderConfig = field(default_factory=LogMelEncoderConfig)
-    perturb_views: int = 0
-    max_formant: float = 1.4
-    max_pitch: float = 2.0
-    eq_db: float = 0.0
-    mask_prob: float = 0.0
-    mask_length: int = 5
-    unmasked_weight: float = 0.0
-    steps: int = 2000                 # the schedule's length (warm-up, cosine decay)
-    stop_at_step: int | None = None   # end this run here without changing the schedule
-    batch_size: int = 16
-    crop_frames: int = 200
-    lr: float = 1e-3
-    warmup_steps: int = 200
-    weight_decay: float = 0.01
-    clip_norm: float = 5.0
-    valid_fraction: float = 0.03
-    save_every: int = 100
-    valid_every: int = 200
-    seed: int = 0
-    workers: int | None = None
-    device: str = "cpu"
 
 
 #: Settings that may change between a run and its resumption.

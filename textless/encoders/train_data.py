@@ -1,5 +1,5 @@
-"""Training data of ``textless train encoder``: prepared log-mels and frame targets, and the
-batches drawn from them (see :mod:`textless.encoders.train` for the training signals).
+"""Configuration and training data of ``textless train encoder``: prepared log-mels and frame
+targets, and the batches drawn from them (see :mod:`textless.encoders.train` for the training signals).
 
 The prepared data is cached in the run folder (``data/<key>/``, keyed by the settings it depends
 on); a batch is a pure function of ``(seed, step, rank)``.
@@ -12,9 +12,8 @@ import hashlib
 import json
 import logging
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -25,10 +24,39 @@ from ..progress import progress
 from .logmel import LogMelEncoderConfig, normalize_mel
 from .pretrain import span_mask
 
-if TYPE_CHECKING:
-    from .train import EncoderTrainConfig
-
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class EncoderTrainConfig:
+    """Everything a run depends on. Paths are strings (saved in ``state.pt``)."""
+
+    corpora: tuple[str, ...]
+    targets: str
+    out_dir: str
+    canonical: str | None = None      # speaker id of the canonical voice (cross-voice alignment)
+    model: LogMelEncoderConfig = field(default_factory=LogMelEncoderConfig)
+    perturb_views: int = 0
+    max_formant: float = 1.4
+    max_pitch: float = 2.0
+    eq_db: float = 0.0
+    mask_prob: float = 0.0
+    mask_length: int = 5
+    unmasked_weight: float = 0.0
+    steps: int = 2000                 # the schedule's length (warm-up, cosine decay)
+    stop_at_step: int | None = None   # end this run here without changing the schedule
+    batch_size: int = 16
+    crop_frames: int = 200
+    lr: float = 1e-3
+    warmup_steps: int = 200
+    weight_decay: float = 0.01
+    clip_norm: float = 5.0
+    valid_fraction: float = 0.03
+    save_every: int = 100
+    valid_every: int = 200
+    seed: int = 0
+    workers: int | None = None
+    device: str = "cpu"
 
 
 @dataclass

@@ -48,7 +48,9 @@ def render(work: Path, bundle: Path, name: str, compare: list[str], notes: str) 
     spec = json.loads((bundle / "pipeline.json").read_text())
     r = json.loads((work / "eval" / f"results_{name}.json").read_text())
     u = r["units"]
-    cmp = {n: json.loads((work / "compare" / f"{n}.json").read_text()) for n in compare}
+    from compare_units import evaluate_candidate  # measured before: reads WORK/compare/NAME.json
+
+    cmp = {n: evaluate_candidate(n, None, None, work, None, None) for n in compare}
     base = cmp.get(compare[0]) if compare else None
     mfcc = r["abx_mfcc"]
     size_mb = sum(f.stat().st_size for f in bundle.glob("*.safetensors")) / 1e6
@@ -58,7 +60,8 @@ def render(work: Path, bundle: Path, name: str, compare: list[str], notes: str) 
     enc_log = _log(work / "invariant" / "log.jsonl", "valid_acc")
     ulm_valid = _log(work / "ulm" / "log.jsonl", "valid_ppl")
     lines = [
-        f"# Model card: `{spec['name']}` bundle ({name})", "",
+        f"# Model card: `{spec['name']}` bundle (v3)", "",
+        f"Its units are the `{name}` row of the comparison below.", "",
         f"{spec.get('description', '')}. {size_mb:.1f} MB of safetensors weights.", "",
         "## What it was trained on", "",
         f"Synthetic English only, from textless's built-in grammar (docs/data.md). The encoder and "

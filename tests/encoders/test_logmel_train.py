@@ -171,8 +171,8 @@ def test_encoder_training_resumes_to_the_same_losses_after_a_kill(parallel_corpu
     from textless.components import load_component
     from textless.pipeline import Pipeline
 
-    pipe = Pipeline(load_component(killed / "encoder.safetensors"),
-                    load_component(killed / "quantizer.safetensors"))
+    pipe = Pipeline.from_parts(load_component(killed / "encoder.safetensors"),
+                               load_component(killed / "quantizer.safetensors"))
     wav = next((parallel_corpus / "corpus" / "wav").rglob("*.wav"))
     units = pipe.encode_file(wav)
     assert units.vocab_size == 50 and int(units.units.max()) < 50

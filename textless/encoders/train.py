@@ -120,7 +120,8 @@ def train_encoder(c: EncoderTrainConfig, show_progress: bool = True) -> dict:
         data = data or prepare_data(c, False)
     torch.manual_seed(c.seed)
     model = LogMelEncoder(c.model).to(device)
-    head = LinearQuantizer(LinearQuantizerConfig(data.vocab_size, c.model.dim, c.model.name)).to(device)
+    head = LinearQuantizer(LinearQuantizerConfig(data.vocab_size, c.model.dim, c.model.name,
+                                                 layer=c.model.num_layers)).to(device)
     params = list(model.parameters()) + list(head.parameters())
     opt = torch.optim.AdamW(params, lr=c.lr, betas=(0.9, 0.98), weight_decay=c.weight_decay)
     step = 0

@@ -20,11 +20,12 @@ KIND = "quantizer.linear"
 
 @dataclass(frozen=True)
 class LinearQuantizerConfig:
-    """``vocab_size`` classes over ``dim``-dimensional features of ``encoder``."""
+    """``vocab_size`` classes over ``dim``-dimensional features of ``encoder`` layer ``layer``."""
 
     vocab_size: int
     dim: int
     encoder: str | None = None
+    layer: int | None = None
 
 
 class LinearQuantizer(nn.Module):

@@ -2,7 +2,7 @@
 
 Measures, in the same run and interleaved (A B A B ...), textless's ``UnitHiFiGAN.synthesize``
 (weight norm folded, ``inference_mode``) and the reference: a literal transcription of
-fairseq/textlesslib ``CodeGenerator`` (tests/vocoders/reference_codegen.py) loaded with the same
+fairseq/textlesslib ``CodeGenerator`` (references/codegen.py) loaded with the same
 weights, ``remove_weight_norm()`` applied, run under ``no_grad`` as fairseq's wrapper does.
 Configs: the official V1-size 16 kHz unit HiFi-GAN (512 channels, upsampling 5,4,4,2,2) and the
 textless training default ``small`` (128 channels, upsampling 5,4,4,4). Prints min and median
@@ -42,7 +42,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def reference_module():
-    spec = importlib.util.spec_from_file_location("reference_codegen", ROOT / "tests/vocoders/reference_codegen.py")
+    spec = importlib.util.spec_from_file_location("reference_codegen", ROOT / "references" / "codegen.py")
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     return mod

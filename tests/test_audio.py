@@ -145,7 +145,7 @@ def test_sample_rates_outside_the_supported_range_are_refused(tmp_path):
 
 
 def test_encode_files_records_a_truncated_wav_in_errors_tsv(tiny_pipeline_dir, tmp_path, sine):
-    from textless.encode import collect_inputs, encode_files
+    from textless.corpus import collect_inputs, encode_files
     from textless.pipeline import load_pipeline
 
     good, cut = tmp_path / "good.wav", tmp_path / "cut.wav"
@@ -269,7 +269,7 @@ def test_fuzzed_files_raise_only_textless_errors(tiny_pipeline_dir):
 
     from hypothesis import HealthCheck, Phase, given, settings
 
-    from textless.encode import collect_inputs, encode_files
+    from textless.corpus import collect_inputs, encode_files
     from textless.pipeline import load_pipeline
 
     pipeline = load_pipeline(str(tiny_pipeline_dir))

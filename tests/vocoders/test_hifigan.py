@@ -17,7 +17,7 @@ from textless.vocoders.hifigan import predicted_durations
 
 
 def _reference():
-    spec = importlib.util.spec_from_file_location("reference_codegen", Path(__file__).parent / "reference_codegen.py")
+    spec = importlib.util.spec_from_file_location("reference_codegen", Path(__file__).parents[2] / "references" / "codegen.py")
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     return mod

@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .config import HubertConfig
+from .config import BASE_CONV, HubertConfig  # noqa: F401 (BASE_CONV: used by the doctests)
 
 
 def conv_frames(lengths: torch.Tensor | int, conv_layers) -> torch.Tensor | int:

@@ -78,7 +78,7 @@ def stream_by_overlap_add(vocos, x: torch.Tensor, chunk_frames: int):
     ``s`` is untrimmed sample ``s + pad``, final once the frames up to ``(s + pad) // hop`` are in.
     """
     c = vocos.config
-    hop, n_fft, pad = c.hop_length, c.n_fft, c.istft_padding
+    hop, pad = c.hop_length, c.istft_padding
     total = x.shape[-1]
     envelope = vocos.envelope(total, x.device)  # [T * hop]
     acc = x.new_zeros(1, 0)  # overlap-add sums of untrimmed samples acc_start, acc_start + 1, ...

@@ -162,7 +162,7 @@ class _Decoder(nn.Module):
                       pmem=self.attention_layer.memory_layer(memory), cond=cond, mask=mask)
 
     def _step(self, prenet_out):
-        s, c = self.s, self.c
+        s = self.s
         s["ah"], s["ac"] = self.attention_rnn(torch.cat((prenet_out, s["ctx"]), -1), (s["ah"], s["ac"]))
         s["ah"] = F.dropout(s["ah"], 0.1, self.training)
         cat = torch.stack((s["w"], s["wcum"]), dim=1)

@@ -321,36 +321,6 @@ def test_loaders_are_functions_and_kinds_have_one_spelling():
         assert role in hub.COMPONENT_ROLES and fmt and callable(load), kind
 
 
-def test_default_assets_keep_loading_under_their_written_kinds(tmp_path):
-    """Each packaged file loads as the role its file name says; a unit LM written with the older
-    kind spelling "ulm" (v1/v2 bundles) still loads as "ulm.transformer"."""
-    from safetensors import safe_open
-    from safetensors.torch import load_file, save_file
-
-    from textless.checkpoint import read_kind, split_kind
-    from textless.components import load_component
-    from textless.errors import CheckpointError
-
-    folder = Path(hub.__file__).parent / "assets" / "default"
-    written = {}
-    for path in sorted(folder.glob("*.safetensors")):
-        with safe_open(str(path), framework="pt") as f:
-            written[path.stem] = f.metadata()["kind"]
-        role = split_kind(read_kind(path))[0]
-        assert role == path.stem
-        model = load_component(path, role=role)
-        assert not getattr(model, "training", False)
-    assert written == {"encoder": "encoder.logmel", "quantizer": "quantizer.linear",
-                       "ulm": "ulm.transformer", "vocoder": "vocoder.hifigan"}
-    with safe_open(str(folder / "ulm.safetensors"), framework="pt") as f:
-        meta = dict(f.metadata())
-    save_file(load_file(folder / "ulm.safetensors"), tmp_path / "old.safetensors", metadata={**meta, "kind": "ulm"})
-    assert read_kind(tmp_path / "old.safetensors") == "ulm.transformer"
-    assert load_component(tmp_path / "old.safetensors", role="ulm").vocab_size == 50
-    with pytest.raises(CheckpointError, match="holds a ulm.transformer checkpoint, not a vocoder"):
-        load_component(tmp_path / "old.safetensors", role="vocoder")
-
-
 def test_user_registry_written_with_kind_is_read_and_new_entries_say_role(tmp_path):
     f = tmp_path / "voc.safetensors"
     f.write_bytes(b"weights")

@@ -1,8 +1,8 @@
 """Write the bundle's MODEL_CARD.md from the recipe's measurements (nothing typed by hand).
 
-    .venv/bin/python recipes/model_card.py --work work/v3 --bundle textless/assets/default \
-        --name v3 --compare v2-mfcc-k50 cross-voice perturb-masked combined \
-        --notes recipes/model_card_notes.md
+    cd recipes && ../.venv/bin/python model_card.py --work ../work/v3 --bundle ../textless/assets/default \
+        --name combined --compare v2-mfcc-k50 perturb-masked cross-voice combined \
+        --notes model_card_notes.md
 
 Reads ``WORK/eval/results_NAME.json`` (``recipes/evaluate.py``), ``WORK/compare/*.json``
 (``recipes/compare_units.py``), the corpora's ``voices.json`` and the trainers' ``log.jsonl``.

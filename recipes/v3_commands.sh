@@ -36,3 +36,19 @@ pipe = Pipeline(load_component(w / 'enc_D/encoder.safetensors'), load_component(
 encode_corpora(pipe, [w / c for c in ('canonical', 'canonical2', 'parallel', 'parallel2')], w / 'units_train.jsonl')")
 $T train ulm --units $W/units_train.jsonl --out $W/ulm --seed 0 --device cpu --layers 4 --dim 256 --heads 4 \
   --ffn-dim 1024 --max-steps 500 --max-tokens 2048 --warmup-steps 50 --save-every 50 --valid-every 100
+# the comparison of training signals at the same budget (model card, "Which training signal")
+C="--corpus $W/canonical $W/canonical2 $W/parallel $W/parallel2 --targets $W/targets_all.jsonl --dim 192 --layers 3 \
+  --heads 4 --ffn-dim 768 --steps 600 --stop-at-step 300 --warmup-steps 60 --batch-size 16 --crop-frames 200 \
+  --save-every 50 --valid-every 100 --workers 2"
+$T train encoder $C --out $W/enc_B --canonical flite-rms                       # cross-voice alone
+$T train encoder $C --out $W/enc_C --perturb-views 1 --eq-db 6 --mask-prob 0.2 --unmasked-weight 0.5  # no pairs
+mkdir -p $W/bundle && .venv/bin/python recipes/default.py --work $W --preset quick --stages bundle --bundle $W/bundle
+(cd recipes && ../.venv/bin/python compare_units.py --work ../$W --vocoder ../$W/bundle \
+  --candidate v2-mfcc-k50=../textless/assets/default --candidate perturb-masked=../$W/enc_C \
+  --candidate cross-voice=../$W/enc_B --candidate combined=../$W/enc_D \
+  && ../.venv/bin/python evaluate.py --model ../$W/bundle --work ../$W --name combined \
+  && ../.venv/bin/python model_card.py --work ../$W --bundle ../textless/assets/default --name combined \
+       --compare v2-mfcc-k50 perturb-masked cross-voice combined --notes model_card_notes.md)
+# (v2-mfcc-k50 is the v2 bundle as it was before v3 replaced it; the bundle stage expects
+#  $W/invariant = enc_D stopped at 300, $W/ulm, $W/vocoder/generator.safetensors = v2's vocoder and
+#  $W/components/selection.json naming the targets)

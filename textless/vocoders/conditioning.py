@@ -10,12 +10,53 @@ decode that conditioning into a waveform.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from ..errors import TextlessError
 from ..units import Units
+
+
+@dataclass(frozen=True)
+class ConditioningConfig:
+    """What every unit vocoder is conditioned on (the configs of both architectures extend it).
+
+    ``vocab_size`` units embedded in ``embedding_dim`` channels, at ``sample_rate`` Hz out.
+    ``num_speakers``/``num_styles`` > 0 add embeddings of ``embedding_dim`` channels
+    (``speaker_embedder_dim`` > 0 makes the speaker a ``Linear`` over external speaker vectors
+    instead). ``f0``: one continuous F0 channel, or an embedding of ``f0_quant_num_bin`` bins when
+    that is > 0. ``duration_predictor`` adds fairseq's ``VariancePredictor`` (``dur_*`` fields).
+    ``speakers``/``styles`` name the indices.
+    """
+
+    vocab_size: int = 100
+    embedding_dim: int = 128
+    sample_rate: int = 16000
+    num_speakers: int = 0
+    speaker_embedder_dim: int = 0
+    num_styles: int = 0
+    f0: bool = False
+    f0_quant_num_bin: int = 0
+    duration_predictor: bool = False
+    dur_hidden_dim: int = 128
+    dur_kernel_size: int = 3
+    dur_dropout: float = 0.5
+    speakers: tuple = ()
+    styles: tuple = ()
+
+    @property
+    def has_speakers(self) -> bool:
+        return self.num_speakers > 0 or self.speaker_embedder_dim > 0
+
+    @property
+    def model_in_dim(self) -> int:
+        """Channels of the conditioning: code + f0 + speaker + style ."""
+        e = self.embedding_dim
+        f0 = (e if self.f0_quant_num_bin > 0 else 1) if self.f0 else 0
+        return e + f0 + (e if self.has_speakers else 0) + (e if self.num_styles > 0 else 0)
 
 
 class DurationPredictor(nn.Module):

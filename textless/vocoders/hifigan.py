@@ -20,7 +20,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..errors import TextlessError
-from .conditioning import DurationPredictor, UnitConditionedVocoder, predicted_durations, upsample_repeat
+from .conditioning import (ConditioningConfig, DurationPredictor, UnitConditionedVocoder, predicted_durations,
+                           upsample_repeat)
 
 __all__ = ["DurationPredictor", "UnitConditionedVocoder", "UnitHiFiGAN", "VocoderConfig", "predicted_durations",
            "upsample_repeat", "apply_weight_norm", "remove_weight_norm", "fold_weight_norm"]
@@ -29,37 +30,16 @@ LRELU_SLOPE = 0.1
 
 
 @dataclass(frozen=True)
-class VocoderConfig:
-    """Architecture of a unit HiFi-GAN.
+class VocoderConfig(ConditioningConfig):
+    """Architecture of a unit HiFi-GAN: the conditioning of :class:`ConditioningConfig`, then
+    ``upsample_rates`` that multiply to ``hop_length`` (samples per frame at ``sample_rate`` Hz)."""
 
-    ``vocab_size`` units embedded in ``embedding_dim`` channels; ``upsample_rates`` multiply to
-    ``hop_length`` (samples per frame at ``sample_rate`` Hz). ``num_speakers``/``num_styles`` > 0
-    add embeddings of ``embedding_dim`` channels (``speaker_embedder_dim`` > 0 makes the speaker
-    a ``Linear`` over external speaker vectors instead). ``f0``: one continuous F0 channel, or an
-    embedding of ``f0_quant_num_bin`` bins when that is > 0. ``duration_predictor`` adds
-    fairseq's ``VariancePredictor`` (``dur_*`` fields). ``speakers``/``styles`` name the indices.
-    """
-
-    vocab_size: int = 100
-    embedding_dim: int = 128
-    sample_rate: int = 16000
     upsample_rates: tuple = (5, 4, 4, 2, 2)
     upsample_kernel_sizes: tuple = (11, 8, 8, 4, 4)
     upsample_initial_channel: int = 512
     resblock: str = "1"
     resblock_kernel_sizes: tuple = (3, 7, 11)
     resblock_dilation_sizes: tuple = ((1, 3, 5), (1, 3, 5), (1, 3, 5))
-    num_speakers: int = 0
-    speaker_embedder_dim: int = 0
-    num_styles: int = 0
-    f0: bool = False
-    f0_quant_num_bin: int = 0
-    duration_predictor: bool = False
-    dur_hidden_dim: int = 128
-    dur_kernel_size: int = 3
-    dur_dropout: float = 0.5
-    speakers: tuple = ()
-    styles: tuple = ()
 
     def __post_init__(self):
         if len(self.upsample_rates) != len(self.upsample_kernel_sizes):
@@ -80,16 +60,6 @@ class VocoderConfig:
             h *= u
         return h
 
-    @property
-    def has_speakers(self) -> bool:
-        return self.num_speakers > 0 or self.speaker_embedder_dim > 0
-
-    @property
-    def model_in_dim(self) -> int:
-        """Channels into ``conv_pre``: code + f0 + speaker + style."""
-        e = self.embedding_dim
-        f0 = (e if self.f0_quant_num_bin > 0 else 1) if self.f0 else 0
-        return e + f0 + (e if self.has_speakers else 0) + (e if self.num_styles > 0 else 0)
 
 
 def conv_padding(kernel_size: int, dilation: int = 1) -> int:

@@ -24,23 +24,20 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..errors import TextlessError
-from .conditioning import UnitConditionedVocoder
+from .conditioning import ConditioningConfig, UnitConditionedVocoder
 
 
 @dataclass(frozen=True)
-class VocosConfig:
+class VocosConfig(ConditioningConfig):
     """Architecture of a :class:`UnitVocos`.
 
     ``hop_length`` samples per unit frame at ``sample_rate`` Hz (320 for 50 Hz units at 16 kHz,
     640 for 25 Hz). Backbone: ``dim`` channels, ``intermediate_dim`` in the ConvNeXt MLPs,
     ``num_layers`` blocks of kernel ``kernel_size``; the input conv sees ``lookahead`` future
     frames, the blocks none. ``n_fft = fft_hops * hop_length``. The conditioning fields
-    (``vocab_size`` ... ``styles``) mean what they mean in :class:`VocoderConfig`.
+    come from :class:`~textless.vocoders.conditioning.ConditioningConfig`.
     """
 
-    vocab_size: int = 100
-    embedding_dim: int = 128
-    sample_rate: int = 16000
     hop_length: int = 320
     dim: int = 256
     intermediate_dim: int = 768
@@ -49,17 +46,6 @@ class VocosConfig:
     lookahead: int = 1
     fft_hops: int = 3
     max_log_magnitude: float = math.log(100.0)
-    num_speakers: int = 0
-    speaker_embedder_dim: int = 0
-    num_styles: int = 0
-    f0: bool = False
-    f0_quant_num_bin: int = 0
-    duration_predictor: bool = False
-    dur_hidden_dim: int = 128
-    dur_kernel_size: int = 3
-    dur_dropout: float = 0.5
-    speakers: tuple = ()
-    styles: tuple = ()
 
     def __post_init__(self):
         if self.hop_length < 2 or self.kernel_size < 1:
@@ -94,16 +80,6 @@ class VocosConfig:
         """Past frames an STFT frame depends on: ``(k - 1 - lookahead) + num_layers * (k - 1)``."""
         return self.kernel_size - 1 - self.lookahead + self.num_layers * (self.kernel_size - 1)
 
-    @property
-    def has_speakers(self) -> bool:
-        return self.num_speakers > 0 or self.speaker_embedder_dim > 0
-
-    @property
-    def model_in_dim(self) -> int:
-        """Channels of the conditioning: code + f0 + speaker + style (as in :class:`VocoderConfig`)."""
-        e = self.embedding_dim
-        f0 = (e if self.f0_quant_num_bin > 0 else 1) if self.f0 else 0
-        return e + f0 + (e if self.has_speakers else 0) + (e if self.num_styles > 0 else 0)
 
 
 def vocos_config(preset: str, **fields) -> VocosConfig:

@@ -20,6 +20,28 @@ def _ch(c: int, width: float) -> int:
     return max(4, 4 * int(round(c * width / 4)))
 
 
+def conv_stack(convs, conv_post, x):
+    """Run a discriminator's convs (leaky ReLU after each) and its output conv:
+    ``(flattened scores [B, N], feature maps of every layer)``."""
+    fmap = []
+    for conv in convs:
+        x = F.leaky_relu(conv(x), LRELU_SLOPE)
+        fmap.append(x)
+    x = conv_post(x)
+    fmap.append(x)
+    return torch.flatten(x, 1, -1), fmap
+
+
+def each_discriminator(discriminators, wav):
+    """``([scores of each], [feature maps of each])`` of ``discriminators`` on the same ``wav``."""
+    scores, fmaps = [], []
+    for d in discriminators:
+        s, f = d(wav)
+        scores.append(s)
+        fmaps.append(f)
+    return scores, fmaps
+
+
 class PeriodDiscriminator(nn.Module):
     """Folds ``[B, 1, T]`` into ``[B, 1, T / p, p]`` (reflect-padded) and runs 2-D convs."""
 
@@ -36,19 +58,13 @@ class PeriodDiscriminator(nn.Module):
         self.conv_post = weight_norm(nn.Conv2d(chans[-1], 1, (3, 1), 1, padding=(1, 0)))
 
     def forward(self, x):
-        fmap = []
         b, c, t = x.shape
         if t % self.period:
             n_pad = self.period - t % self.period
             x = F.pad(x, (0, n_pad), "reflect")
             t = t + n_pad
         x = x.view(b, c, t // self.period, self.period)
-        for conv in self.convs:
-            x = F.leaky_relu(conv(x), LRELU_SLOPE)
-            fmap.append(x)
-        x = self.conv_post(x)
-        fmap.append(x)
-        return torch.flatten(x, 1, -1), fmap
+        return conv_stack(self.convs, self.conv_post, x)
 
 
 class MultiPeriodDiscriminator(nn.Module):
@@ -57,12 +73,7 @@ class MultiPeriodDiscriminator(nn.Module):
         self.discriminators = nn.ModuleList(PeriodDiscriminator(p, width) for p in periods)
 
     def forward(self, wav):
-        scores, fmaps = [], []
-        for d in self.discriminators:
-            s, f = d(wav)
-            scores.append(s)
-            fmaps.append(f)
-        return scores, fmaps
+        return each_discriminator(self.discriminators, wav)
 
 
 class ScaleDiscriminator(nn.Module):
@@ -89,13 +100,7 @@ class ScaleDiscriminator(nn.Module):
         self.conv_post = norm(nn.Conv1d(c(1024), 1, 3, 1, padding=1))
 
     def forward(self, x):
-        fmap = []
-        for conv in self.convs:
-            x = F.leaky_relu(conv(x), LRELU_SLOPE)
-            fmap.append(x)
-        x = self.conv_post(x)
-        fmap.append(x)
-        return torch.flatten(x, 1, -1), fmap
+        return conv_stack(self.convs, self.conv_post, x)
 
 
 class MultiScaleDiscriminator(nn.Module):
@@ -139,13 +144,7 @@ class ResolutionDiscriminator(nn.Module):
         x = F.pad(x.unsqueeze(1), (pad, pad), mode="reflect").squeeze(1)
         spec = torch.stft(x, self.n_fft, self.hop_length, window=self.window, center=False, return_complex=True)
         x = torch.sqrt(spec.real**2 + spec.imag**2 + 1e-9).unsqueeze(1)
-        fmap = []
-        for conv in self.convs:
-            x = F.leaky_relu(conv(x), LRELU_SLOPE)
-            fmap.append(x)
-        x = self.conv_post(x)
-        fmap.append(x)
-        return torch.flatten(x, 1, -1), fmap
+        return conv_stack(self.convs, self.conv_post, x)
 
 
 class MultiResolutionDiscriminator(nn.Module):
@@ -157,9 +156,4 @@ class MultiResolutionDiscriminator(nn.Module):
         self.discriminators = nn.ModuleList(ResolutionDiscriminator(n, h, width) for n, h in resolutions)
 
     def forward(self, wav):
-        scores, fmaps = [], []
-        for d in self.discriminators:
-            s, f = d(wav)
-            scores.append(s)
-            fmaps.append(f)
-        return scores, fmaps
+        return each_discriminator(self.discriminators, wav)

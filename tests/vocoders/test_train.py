@@ -125,6 +125,25 @@ def test_mel_only_warm_up_leaves_the_discriminators_alone(corpus, tmp_path):
     assert _state(tmp_path / "w" / "state.pt")["optim_d"]["state"] != {}
 
 
+def test_init_starts_from_a_generator_file_and_refuses_another_config(corpus, tmp_path):
+    from safetensors.torch import load_file
+
+    args = dict(units=corpus / "units.jsonl", generator=str(corpus / "tiny.json"), show_progress=False)
+    first = train_vocoder(corpus / "list.tsv", tmp_path / "a", TrainConfig(steps=2, disc_start=2, **CFG), **args)
+    # lr 0: the fine-tuned run exports exactly the weights it started from
+    still = TrainConfig(steps=1, disc_start=1, **{**CFG, "checkpoint_every": 1}, lr=0.0)
+    tuned = train_vocoder(corpus / "list.tsv", tmp_path / "b", still, init=first, **args)
+    _assert_same(load_file(first), load_file(tuned), exact=False)  # weight norm re-applied, folded again
+    # without --init, the same run starts from other (random) weights
+    fresh = train_vocoder(corpus / "list.tsv", tmp_path / "c", still, **args)
+    assert not torch.equal(load_file(first)["dict.weight"], load_file(fresh)["dict.weight"])
+    other = corpus / "other.json"
+    other.write_text(json.dumps({**TINY, "embedding_dim": 4}))
+    with pytest.raises(Exception, match="embedding_dim"):
+        train_vocoder(corpus / "list.tsv", tmp_path / "d", still, init=first,
+                      **{**args, "generator": str(other)})
+
+
 def test_batches_are_a_function_of_step_and_split_over_ranks(corpus):
 
 

@@ -63,6 +63,10 @@ def register(commands, groups):
                    help="discriminator channel multiplier (1 = HiFi-GAN; the default 0.125 suits CPUs)")
     t.add_argument("--disc-start", type=int, default=0,
                    help="train on mel-L1 alone before this step (the discriminators are not run: a cheap warm-up)")
+    t.add_argument("--init", metavar="GENERATOR",
+                   help="start from this generator (.safetensors, e.g. a bundle's vocoder) instead of random "
+                        "weights: fine-tuning on new units of the same voice; its config must equal the one "
+                        "--config and the data give")
     t.add_argument("--seed", type=int, default=0)
     t.set_defaults(func=train)
 
@@ -148,5 +152,5 @@ def train(args):
         from ..pipeline import load_pipeline
 
         model = load_pipeline(args.model)  # encodes on the CPU, as before
-    train_vocoder(args.audio, args.out, cfg, units=args.units, model=model, generator=args.config)
+    train_vocoder(args.audio, args.out, cfg, units=args.units, model=model, generator=args.config, init=args.init)
     return 0

@@ -198,6 +198,22 @@ def build_models(vconf, cfg: "TrainConfig"):
     return G.train(), _Discriminators(cfg.disc_width, cfg.arch).train()
 
 
+def _load_init(G, path, vconf):
+    """Copy the weights of the generator file ``path`` into ``G`` (weight norm re-applied to a
+    folded HiFi-GAN), after checking that both have the same config."""
+    from .checkpoint import load_vocoder
+
+    start = load_vocoder(path)
+    if type(start.config) is not type(vconf) or start.config != vconf:
+        mine, theirs = dataclasses.asdict(vconf), dataclasses.asdict(start.config)
+        diff = sorted(k for k in mine.keys() | theirs.keys() if mine.get(k) != theirs.get(k))
+        raise TextlessError(f"--init {path}: another generator config than this run's (differs in {diff})")
+    if isinstance(start, UnitHiFiGAN):
+        start = apply_weight_norm(start)
+    G.load_state_dict(start.state_dict())
+    log.info("starting from the generator %s", path)
+
+
 # ---------------------------------------------------------------------------- training
 def _dist():
     import torch.distributed as dist
@@ -230,10 +246,12 @@ def validate(generator, utts: list[Utterance], logmel: LogMel) -> float:
 
 
 def train_vocoder(audio, out_dir, cfg: TrainConfig = TrainConfig(), *, units=None, model=None,
-                  generator: str | VocoderConfig = "small", sample_rate: int = 16000,
+                  generator: str | VocoderConfig = "small", sample_rate: int = 16000, init=None,
                   show_progress: bool = True) -> Path:
     """Train (or resume, when ``out_dir/state.pt`` exists) a unit vocoder of ``cfg.arch``; returns
-    the path of the exported ``generator.safetensors``. See the module docstring for the files."""
+    the path of the exported ``generator.safetensors``. See the module docstring for the files.
+    ``init``: a generator file to start from instead of random weights (a fresh run only; its
+    config must equal the one ``generator`` and the data give)."""
     rank, world = _dist()
     out_dir = Path(out_dir)
     utts, frame_rate, vocab, speakers, f0_stats = load_corpus(
@@ -256,10 +274,12 @@ def train_vocoder(audio, out_dir, cfg: TrainConfig = TrainConfig(), *, units=Non
 
     torch.manual_seed(cfg.seed)
     G, D = build_models(vconf, cfg)
+    state_path = out_dir / STATE_FILE
+    if init is not None and not state_path.is_file():
+        _load_init(G, init, vconf)
     opt_g = torch.optim.AdamW(G.parameters(), cfg.lr, betas=cfg.betas, weight_decay=0.01)
     opt_d = torch.optim.AdamW(D.parameters(), cfg.lr, betas=cfg.betas, weight_decay=0.01)
     step = 0
-    state_path = out_dir / STATE_FILE
     if state_path.is_file():
         state = load_torch_file(state_path, "a vocoder training state")
         if state["train_config"].get("arch", "hifigan") != cfg.arch:

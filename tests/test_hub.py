@@ -114,7 +114,9 @@ def test_every_zoo_file_is_registered_once():
     }
     tofu = tofu_files()
     assert {(url, sha) for _, _, url, sha, _ in _FILES} | {(url, None) for _, _, url in tofu} == registered
-    assert len(_FILES) == 50 and len(tofu) == 12 + 4 * 2  # GSLM unit LMs; S2UT HiFi-GANs + configs
+    # GSLM unit LMs; S2UT HiFi-GANs + configs; log-mel / wav2vec 2.0 k-means, Tacotron2 + code_dict,
+    # and wav2vec_vox_new.pt
+    assert len(_FILES) == 50 and len(tofu) == 12 + 4 * 2 + 2 * (3 + 3 * 2) + 1
     for name, role, url in tofu:
         assert any(f.url == url and f.sha256 is None and f.role == role for f in bundles[name].files)
     for name, role, url, sha, _ in _FILES:
@@ -370,7 +372,7 @@ def test_cli_models_list_by_role_and_its_older_spelling(tmp_path):
     assert by_role.stdout == by_kind.stdout
     heads = [ln for ln in by_role.stdout.splitlines() if not ln.startswith(" ")]
     pipelines = sorted(b.name for b in hub.registry().values() if b.role == "pipeline")
-    assert sorted(ln.split()[0] for ln in heads) == pipelines and len(pipelines) == 30  # 29 official + default
+    assert sorted(ln.split()[0] for ln in heads) == pipelines and len(pipelines) == 48  # 47 official + default
     assert all("[pipeline" in ln for ln in heads)
     info = json.loads(_cli("models", "info", "hubert-base-ls960", env_home=tmp_path).stdout)
     assert (info["role"], info["format"]) == ("encoder", "hubert")

@@ -51,6 +51,29 @@ def test_tofu_recorded_then_verified_then_tampered_file_refused(tmp_path):
     assert not path.exists() and bundle_mod.recorded_sha256(f) == digest
 
 
+def test_published_md5_is_checked_before_the_sha256_is_recorded(tmp_path):
+    """Files with a published md5 only (GSLM's log-mel / wav2vec 2.0 Tacotron2 models): a
+    download or import that misses it leaves nothing in the cache and records nothing."""
+    src = tmp_path / "tts_checkpoint_best.pt"
+    src.write_bytes(b"model v1")
+    good = bundle_mod.RemoteFile("checkpoint", src.as_uri(), None, "tofu/tts.pt",
+                                 md5=hashlib.md5(b"model v1").hexdigest())
+    bad = dataclasses.replace(good, filename="tofu/tts_bad.pt", md5="0" * 32)
+    assert bundle_mod.sha256_status(good) == "none published; recorded on first use once the published md5 matches"
+    with pytest.raises(ChecksumError, match="md5 .* does not match the published 0{32}"):
+        bundle_mod.fetch_file(bad)
+    assert not bad.cached_path().exists() and bundle_mod.recorded_sha256(bad) is None
+    assert bundle_mod.fetch_file(good).read_bytes() == b"model v1"
+    assert bundle_mod.recorded_sha256(good) == hashlib.sha256(b"model v1").hexdigest()
+    assert bundle_mod.sha256_status(good).endswith(", the published md5 matched")
+    # an import under a registered name whose md5 does not match: nothing imported
+    name = "w2v2-large-lv60-kmeans-50-tacotron"
+    with pytest.raises(ChecksumError, match="published e3503d0ad822b2c24b89f68b857fedff"):
+        hub.import_file(src, name)
+    f = hub.get_bundle(name).files[0]
+    assert not f.cached_path().exists() and bundle_mod.recorded_sha256(f) is None
+
+
 def test_tofu_import_matches_by_name_and_later_imports_must_agree(tmp_path):
     name = "hubert-base-ls960-kmeans-100-ulm"
     first = tmp_path / "hubert100_lm.tgz"
@@ -77,6 +100,21 @@ def test_models_list_has_no_unsupported_entry_and_says_how_hashes_are_known(tmp_
     assert "(none published; recorded on first use)" in r.stdout
     for b in hub.registry().values():
         assert b.role == "pipeline" or b.loader is not None, b.name
+
+
+def test_pipeline_components_agree_on_rates_vocabulary_and_layer():
+    """Every registered pipeline: its components declare its frame rate, vocabulary and layer
+    (the log-mel and wav2vec 2.0 families included), and the encoder its sample rate."""
+    for b in hub.registry().values():
+        if b.role != "pipeline" or not b.components:
+            continue
+        enc, km, *rest = b.components
+        assert (enc.role, km.role) == ("encoder", "quantizer") and enc.sample_rate == b.sample_rate, b.name
+        assert km.layer == b.layer and km.vocab_size == b.vocab_size, b.name
+        for c in (enc, km, *rest):
+            assert c.frame_rate == b.frame_rate, (b.name, c.name)
+        for c in rest:
+            assert c.vocab_size == b.vocab_size and c.role in ("ulm", "vocoder"), (b.name, c.name)
 
 
 # ------------------------------------------------------------------------ official layouts, tiny

@@ -21,7 +21,8 @@ Trust on first use (TOFU): a file published without a sha256 (``RemoteFile.sha25
 gets its hash recorded the first time it enters the cache (downloaded, imported, or found
 there), in ``.NAME.tofu.json`` beside it (``sha256``, ``recorded`` date, ``url``). Every later
 use checks the file against that hash exactly as against a published one; a later download
-must match it too. :func:`sha256_status` says how a file's hash is known.
+must match it too. Where the publisher gives an md5 instead (``RemoteFile.md5``), the file must
+match it before its sha256 is recorded. :func:`sha256_status` says how a file's hash is known.
 """
 
 from __future__ import annotations
@@ -88,12 +89,14 @@ def cache_dir() -> Path:
 
 @dataclass(frozen=True)
 class RemoteFile:
-    """One file of a bundle. ``role`` is how the loader asks for it (checkpoint, config...)."""
+    """One file of a bundle. ``role`` is how the loader asks for it (checkpoint, config...).
+    ``md5``: a digest the publisher gives where it gives no sha256, checked on first use."""
 
     role: str
     url: str
     sha256: str | None
     filename: str
+    md5: str | None = None
 
     def cached_path(self) -> Path:
         """Where the file lives: inside the package, or under :func:`cache_dir` (never outside:
@@ -171,8 +174,9 @@ class Bundle:
 # Files: hashing, download, import
 
 
-def sha256_of(path: Path, chunk: int = 1 << 20) -> str:
-    h = hashlib.sha256()
+def sha256_of(path: Path, chunk: int = 1 << 20, algorithm: str = "sha256") -> str:
+    """Hex digest of the file (``algorithm="md5"`` for publishers that give only md5)."""
+    h = hashlib.new(algorithm, usedforsecurity=algorithm != "md5")
     with open(path, "rb") as f:
         while block := f.read(chunk):
             h.update(block)
@@ -205,7 +209,11 @@ def fetch_file(f: RemoteFile, *, download: bool = True, progress: bool = False) 
         raise DownloadError(_where_to_put(f, "offline mode"))
     download_file(f.url, path, expected, progress=progress, hint=f)
     if expected is None:
-        trust_on_first_use(f, _known_hash(path) or sha256_of(path))
+        try:
+            trust_on_first_use(f, _known_hash(path) or sha256_of(path))
+        except ChecksumError:  # the published md5 does not match: keep nothing
+            path.unlink(missing_ok=True)
+            raise
     return path
 
 
@@ -344,7 +352,8 @@ def trust_on_first_use(f: RemoteFile, sha256: str) -> None:
     """Record ``sha256`` as the hash of ``f`` (no published one): later uses must match it.
 
     A file whose hash is already recorded is checked instead: a different ``sha256`` raises
-    :class:`ChecksumError`. Unlike the stat record, this one is not a cache: it is the only
+    :class:`ChecksumError`; so does a first file that misses the published ``f.md5`` (nothing is
+    recorded; the caller removes what it put in the cache). Unlike the stat record, this one is not a cache: it is the only
     knowledge of the right content, so it is written even when it cannot be cheaply.
     """
     known = recorded_sha256(f)
@@ -357,6 +366,9 @@ def trust_on_first_use(f: RemoteFile, sha256: str) -> None:
             )
         return
     path = f.cached_path()
+    if f.md5 is not None and path.is_file() and (md5 := sha256_of(path, algorithm="md5")) != f.md5:
+        raise ChecksumError(f"{path}: md5 {md5} does not match the published {f.md5} of {f.url}; "
+                            f"nothing was recorded (truncated or the wrong file?)")
     record = {"sha256": sha256, "recorded": datetime.now(timezone.utc).strftime("%Y-%m-%d"),
               "url": f.url}
     with atomic_open(_tofu_path(path), "w") as out:
@@ -368,7 +380,8 @@ def trust_on_first_use(f: RemoteFile, sha256: str) -> None:
 
 def sha256_status(f: RemoteFile) -> str:
     """How the sha256 of ``f`` is known, for ``models list`` / ``models info``:
-    ``published``, ``recorded on first use <date>`` or ``none published; recorded on first use``."""
+    ``published``, ``recorded on first use <date>`` or ``none published; recorded on first use``,
+    saying so when a published md5 is checked first."""
     if f.sha256 is not None:
         return "published"
     if f.url.startswith(PACKAGE_PREFIX):
@@ -378,5 +391,5 @@ def sha256_status(f: RemoteFile) -> str:
     except ChecksumError:
         return "corrupt first-use record"
     if record is None:
-        return "none published; recorded on first use"
-    return f"recorded on first use {record.get('recorded', '?')}"
+        return "none published; recorded on first use" + (" once the published md5 matches" if f.md5 else "")
+    return f"recorded on first use {record.get('recorded', '?')}" + (", the published md5 matched" if f.md5 else "")

@@ -15,7 +15,7 @@ import os
 from typing import Any, Callable
 
 from .checkpoint import load_checkpoint, read_kind, split_kind
-from .encoders import cpc, hubert, logmel, spectral
+from .encoders import cpc, fbank, hubert, logmel, spectral
 from .errors import CheckpointError
 from .quantizers import kmeans, linear
 from .ulm import checkpoint as ulm_checkpoint
@@ -30,6 +30,7 @@ NATIVE_LOADERS: dict[str, NativeLoader] = {
     "encoder.spectral": spectral.from_native,
     "encoder.logmel": logmel.from_native,
     "encoder.cpc": cpc.from_native,
+    "encoder.fbank": fbank.from_native,
     "quantizer.kmeans": kmeans.from_native,
     "quantizer.linear": linear.from_native,
     "ulm.transformer": ulm_checkpoint.from_native,

@@ -78,7 +78,11 @@ def import_file(path: str | os.PathLike, name: str, *, role: str | None = None) 
                 shutil.copyfileobj(src, out)
             _remember_verified(f.cached_path(), digest)
             if f.sha256 is None:
-                trust_on_first_use(f, digest)
+                try:
+                    trust_on_first_use(f, digest)
+                except ChecksumError:  # the published md5 does not match: nothing imported
+                    f.cached_path().unlink(missing_ok=True)
+                    raise
         return bundle
     if role not in COMPONENT_ROLES:
         raise TextlessError(

@@ -1,15 +1,20 @@
 """The GSLM and fairseq S2UT part of the official zoo (facts in docs/zoo_gslm.md, docs/models.md).
 
 GSLM Tacotron2 unit-to-speech vocoders (Tacotron2 + the shared WaveGlow + denoiser: three files
-under the roles ``checkpoint``, ``codes``, ``waveglow``), the standalone WaveGlow, GSLM's twelve
-unit LM archives and fairseq's S2UT unit HiFi-GANs. Files published without a sha256 have
-``sha256=None``: their hash is recorded on first use (trust on first use, textless.bundle).
-Keyword :class:`~textless.bundle.Bundle` literals, looked up through :func:`textless.hub.registry`.
+under the roles ``checkpoint``, ``codes``, ``waveglow``), the standalone WaveGlow, GSLM's log-mel
+and wav2vec 2.0 encoders and k-means, GSLM's twelve unit LM archives and fairseq's S2UT unit
+HiFi-GANs. Files published without a sha256 have ``sha256=None``: their hash is recorded on first
+use (trust on first use, textless.bundle), after checking the published ``md5`` where there is
+one. Keyword :class:`~textless.bundle.Bundle` literals, looked up through
+:func:`textless.hub.registry`.
 """
 
 from __future__ import annotations
 
 from .bundle import Bundle, RemoteFile
+from .encoders.fairseq_import import load_gslm_w2v2_bundle as load_gslm_w2v2
+from .encoders.fbank import load_bundle as load_fbank
+from .quantizers.kmeans import load_bundle as load_kmeans
 from .ulm.checkpoint import load_bundle as load_ulm
 from .vocoders.checkpoint import load_bundle as load_hifigan
 from .vocoders.gslm_import import load_bundle as load_tacotron, load_waveglow_bundle
@@ -23,7 +28,8 @@ _WAVEGLOW = RemoteFile("waveglow", "https://dl.fbaipublicfiles.com/textless_nlp/
 
 
 def gslm_bundles() -> list[Bundle]:
-    """GSLM Tacotron2 vocoders, WaveGlow, GSLM unit LMs, fairseq S2UT unit HiFi-GANs."""
+    """GSLM Tacotron2 vocoders, log-mel and wav2vec 2.0 units, WaveGlow, GSLM unit LMs, fairseq S2UT
+    unit HiFi-GANs."""
     return [
         Bundle(name="hubert-base-ls960-kmeans-50-tacotron", role="vocoder", format="tacotron2", loader=load_tacotron, sample_rate=22050, frame_rate=50.0, vocab_size=50, license=_TEXTLESSLIB,
                description="GSLM Tacotron2 unit-to-speech (HuBERT km50) + WaveGlow + denoiser, LJSpeech voice",
@@ -77,6 +83,77 @@ def gslm_bundles() -> list[Bundle]:
                               "5845b1c0a82d9176b9d8c33a32f098795c946077e741a9da2b665bafda17b7ff", "cpc_big_ll6k_kmeans_200_tacotron.pt"),
                    RemoteFile("codes", "https://dl.fbaipublicfiles.com/textless_nlp/gslm/cpc/tts_km200/code_dict",
                               "48dae50f9f2d4561c4a84fa09ba748395808d7d3323b1d5754af71669117e2aa", "cpc_big_ll6k_kmeans_200_tacotron_codes.pt"),
+                   _WAVEGLOW,
+               )),
+        Bundle(name="logmel-fbank", role="encoder", format="fbank", loader=load_fbank, sample_rate=16000, frame_rate=100.0, license=_FAIRSEQ,
+               description="GSLM log-mel features: Kaldi fbank, 80 bins, 25 ms windows every 10 ms (torchaudio kaldi.fbank); computed, no file"),
+        Bundle(name="logmel-fbank-kmeans-50", role="quantizer", format="kmeans", loader=load_kmeans, sample_rate=16000, frame_rate=100.0, vocab_size=50, license=_FAIRSEQ,
+               description="GSLM k-means 50 on log-mel filterbanks; sha256 recorded on first use",
+               files=(RemoteFile("checkpoint", "https://dl.fbaipublicfiles.com/textless_nlp/gslm/logmel/km50/km.bin", None, "gslm_logmel_km50.bin"),)),
+        Bundle(name="logmel-fbank-kmeans-100", role="quantizer", format="kmeans", loader=load_kmeans, sample_rate=16000, frame_rate=100.0, vocab_size=100, license=_FAIRSEQ,
+               description="GSLM k-means 100 on log-mel filterbanks; sha256 recorded on first use",
+               files=(RemoteFile("checkpoint", "https://dl.fbaipublicfiles.com/textless_nlp/gslm/logmel/km100/km.bin", None, "gslm_logmel_km100.bin"),)),
+        Bundle(name="logmel-fbank-kmeans-200", role="quantizer", format="kmeans", loader=load_kmeans, sample_rate=16000, frame_rate=100.0, vocab_size=200, license=_FAIRSEQ,
+               description="GSLM k-means 200 on log-mel filterbanks; sha256 recorded on first use",
+               files=(RemoteFile("checkpoint", "https://dl.fbaipublicfiles.com/textless_nlp/gslm/logmel/km200/km.bin", None, "gslm_logmel_km200.bin"),)),
+        Bundle(name="logmel-fbank-kmeans-50-tacotron", role="vocoder", format="tacotron2", loader=load_tacotron, sample_rate=22050, frame_rate=100.0, vocab_size=50, license=_FAIRSEQ,
+               description="GSLM Tacotron2 on log-mel km50 + WaveGlow + denoiser, LJSpeech voice; sha256 recorded on first use (model: published md5 checked)",
+               files=(
+                   RemoteFile("checkpoint", "https://dl.fbaipublicfiles.com/textless_nlp/gslm/logmel/tts_km50/tts_checkpoint_best.pt", None, "logmel_fbank_kmeans_50_tacotron.pt",
+                              md5="932b3b8527c0125f5f964b57762eba49"),
+                   RemoteFile("codes", "https://dl.fbaipublicfiles.com/textless_nlp/gslm/logmel/tts_km50/code_dict", None, "logmel_fbank_kmeans_50_tacotron_codes"),
+                   _WAVEGLOW,
+               )),
+        Bundle(name="logmel-fbank-kmeans-100-tacotron", role="vocoder", format="tacotron2", loader=load_tacotron, sample_rate=22050, frame_rate=100.0, vocab_size=100, license=_FAIRSEQ,
+               description="GSLM Tacotron2 on log-mel km100 + WaveGlow + denoiser, LJSpeech voice; sha256 recorded on first use (model: published md5 checked)",
+               files=(
+                   RemoteFile("checkpoint", "https://dl.fbaipublicfiles.com/textless_nlp/gslm/logmel/tts_km100/tts_checkpoint_best.pt", None, "logmel_fbank_kmeans_100_tacotron.pt",
+                              md5="cde0b0d278a39011d0acbd5df27abdf4"),
+                   RemoteFile("codes", "https://dl.fbaipublicfiles.com/textless_nlp/gslm/logmel/tts_km100/code_dict", None, "logmel_fbank_kmeans_100_tacotron_codes"),
+                   _WAVEGLOW,
+               )),
+        Bundle(name="logmel-fbank-kmeans-200-tacotron", role="vocoder", format="tacotron2", loader=load_tacotron, sample_rate=22050, frame_rate=100.0, vocab_size=200, license=_FAIRSEQ,
+               description="GSLM Tacotron2 on log-mel km200 + WaveGlow + denoiser, LJSpeech voice; sha256 recorded on first use (model: published md5 checked)",
+               files=(
+                   RemoteFile("checkpoint", "https://dl.fbaipublicfiles.com/textless_nlp/gslm/logmel/tts_km200/tts_checkpoint_best.pt", None, "logmel_fbank_kmeans_200_tacotron.pt",
+                              md5="dba0f1d4de64bc7976718834010b23e7"),
+                   RemoteFile("codes", "https://dl.fbaipublicfiles.com/textless_nlp/gslm/logmel/tts_km200/code_dict", None, "logmel_fbank_kmeans_200_tacotron_codes"),
+                   _WAVEGLOW,
+               )),
+        Bundle(name="w2v2-large-lv60", role="encoder", format="hubert", loader=load_gslm_w2v2, sample_rate=16000, frame_rate=50.0, license=_FAIRSEQ,
+               description="wav2vec 2.0 Large, Libri-Light 60k h (wav2vec_vox_new.pt) as GSLM reads it: raw waveform, no chunks; sha256 recorded on first use",
+               files=(RemoteFile("checkpoint", "https://dl.fbaipublicfiles.com/fairseq/wav2vec/wav2vec_vox_new.pt", None, "wav2vec_vox_new.pt"),)),
+        Bundle(name="w2v2-large-lv60-kmeans-50", role="quantizer", format="kmeans", loader=load_kmeans, sample_rate=16000, frame_rate=50.0, layer=15, vocab_size=50, license=_FAIRSEQ,
+               description="GSLM k-means 50 on wav2vec 2.0 Large L15 (GSLM reader layer 14); sha256 recorded on first use",
+               files=(RemoteFile("checkpoint", "https://dl.fbaipublicfiles.com/textless_nlp/gslm/w2v2/km50/km.bin", None, "gslm_w2v2_km50.bin"),)),
+        Bundle(name="w2v2-large-lv60-kmeans-100", role="quantizer", format="kmeans", loader=load_kmeans, sample_rate=16000, frame_rate=50.0, layer=15, vocab_size=100, license=_FAIRSEQ,
+               description="GSLM k-means 100 on wav2vec 2.0 Large L15 (GSLM reader layer 14); sha256 recorded on first use",
+               files=(RemoteFile("checkpoint", "https://dl.fbaipublicfiles.com/textless_nlp/gslm/w2v2/km100/km.bin", None, "gslm_w2v2_km100.bin"),)),
+        Bundle(name="w2v2-large-lv60-kmeans-200", role="quantizer", format="kmeans", loader=load_kmeans, sample_rate=16000, frame_rate=50.0, layer=15, vocab_size=200, license=_FAIRSEQ,
+               description="GSLM k-means 200 on wav2vec 2.0 Large L15 (GSLM reader layer 14); sha256 recorded on first use",
+               files=(RemoteFile("checkpoint", "https://dl.fbaipublicfiles.com/textless_nlp/gslm/w2v2/km200/km.bin", None, "gslm_w2v2_km200.bin"),)),
+        Bundle(name="w2v2-large-lv60-kmeans-50-tacotron", role="vocoder", format="tacotron2", loader=load_tacotron, sample_rate=22050, frame_rate=50.0, vocab_size=50, license=_FAIRSEQ,
+               description="GSLM Tacotron2 on wav2vec 2.0 km50 + WaveGlow + denoiser, LJSpeech voice; sha256 recorded on first use (model: published md5 checked)",
+               files=(
+                   RemoteFile("checkpoint", "https://dl.fbaipublicfiles.com/textless_nlp/gslm/w2v2/tts_km50/tts_checkpoint_best.pt", None, "w2v2_large_lv60_kmeans_50_tacotron.pt",
+                              md5="e3503d0ad822b2c24b89f68b857fedff"),
+                   RemoteFile("codes", "https://dl.fbaipublicfiles.com/textless_nlp/gslm/w2v2/tts_km50/code_dict", None, "w2v2_large_lv60_kmeans_50_tacotron_codes"),
+                   _WAVEGLOW,
+               )),
+        Bundle(name="w2v2-large-lv60-kmeans-100-tacotron", role="vocoder", format="tacotron2", loader=load_tacotron, sample_rate=22050, frame_rate=50.0, vocab_size=100, license=_FAIRSEQ,
+               description="GSLM Tacotron2 on wav2vec 2.0 km100 + WaveGlow + denoiser, LJSpeech voice; sha256 recorded on first use (model: published md5 checked)",
+               files=(
+                   RemoteFile("checkpoint", "https://dl.fbaipublicfiles.com/textless_nlp/gslm/w2v2/tts_km100/tts_checkpoint_best.pt", None, "w2v2_large_lv60_kmeans_100_tacotron.pt",
+                              md5="eb3666e456ae4c96bf2a1eec825c13ed"),
+                   RemoteFile("codes", "https://dl.fbaipublicfiles.com/textless_nlp/gslm/w2v2/tts_km100/code_dict", None, "w2v2_large_lv60_kmeans_100_tacotron_codes"),
+                   _WAVEGLOW,
+               )),
+        Bundle(name="w2v2-large-lv60-kmeans-200-tacotron", role="vocoder", format="tacotron2", loader=load_tacotron, sample_rate=22050, frame_rate=50.0, vocab_size=200, license=_FAIRSEQ,
+               description="GSLM Tacotron2 on wav2vec 2.0 km200 + WaveGlow + denoiser, LJSpeech voice; sha256 recorded on first use (model: published md5 checked)",
+               files=(
+                   RemoteFile("checkpoint", "https://dl.fbaipublicfiles.com/textless_nlp/gslm/w2v2/tts_km200/tts_checkpoint_best.pt", None, "w2v2_large_lv60_kmeans_200_tacotron.pt",
+                              md5="777d343e963c4d64f04d78eef032f4e8"),
+                   RemoteFile("codes", "https://dl.fbaipublicfiles.com/textless_nlp/gslm/w2v2/tts_km200/code_dict", None, "w2v2_large_lv60_kmeans_200_tacotron_codes"),
                    _WAVEGLOW,
                )),
         Bundle(name="waveglow", role="tts", format="waveglow", loader=load_waveglow_bundle, sample_rate=22050, license=_TEXTLESSLIB,

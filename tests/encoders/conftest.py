@@ -60,41 +60,44 @@ def hf_config(cfg):
     )
 
 
+def fairseq_key(hf_key: str, layer_norm_extractor: bool) -> str:
+    """The fairseq name of a transformers ``HubertModel`` / ``Wav2Vec2Model`` key, from the key
+    table of docs/checkpoint_formats.md section 1 (written here, independently of our importer)."""
+    k = hf_key
+    if k == "masked_spec_embed":
+        return "mask_emb"
+    if k.startswith("feature_extractor.conv_layers."):
+        return k.replace(".conv.", ".0.").replace(".layer_norm.", ".2.1." if layer_norm_extractor else ".2.")
+    if k.startswith("feature_projection.projection."):
+        return k.replace("feature_projection.projection.", "post_extract_proj.")
+    if k.startswith("feature_projection.layer_norm."):
+        return k.replace("feature_projection.layer_norm.", "layer_norm.")
+    if k.startswith("encoder.pos_conv_embed.conv."):
+        return (k.replace("encoder.pos_conv_embed.conv.", "encoder.pos_conv.0.")
+                .replace("parametrizations.weight.original0", "weight_g")
+                .replace("parametrizations.weight.original1", "weight_v"))
+    if k.startswith("encoder.layers."):
+        return (k.replace(".attention.", ".self_attn.").replace(".layer_norm.", ".self_attn_layer_norm.")
+                .replace(".feed_forward.intermediate_dense.", ".fc1.")
+                .replace(".feed_forward.output_dense.", ".fc2."))
+    return k
+
+
 @pytest.fixture
 def hf_reference():
     """``make(fairseq_path, cfg) -> transformers.HubertModel`` with the checkpoint's weights,
-    mapped with the key table of docs/checkpoint_formats.md section 1 (independently of our
-    importer: it reads the raw fairseq state dict)."""
+    mapped with :func:`fairseq_key` (independently of our importer: it reads the raw fairseq
+    state dict)."""
 
     def make(path, cfg):
         from transformers import HubertModel
 
         from textless.encoders.fairseq_import import safe_torch_load
 
-        fs = safe_torch_load(path)["model"]  # raw fairseq dict; the mapping below is ours to check
+        fs = safe_torch_load(path)["model"]  # raw fairseq dict; the mapping is ours to check
         model = HubertModel(hf_config(cfg)).eval()
-        ln = "layer_norm" if cfg.extractor_mode == "layer_norm" else "group"
-        new = {}
-        for hk in model.state_dict():
-            k = hk
-            if k == "masked_spec_embed":
-                k = "mask_emb"
-            elif k.startswith("feature_extractor.conv_layers."):
-                k = k.replace(".conv.", ".0.").replace(".layer_norm.", ".2.1." if ln == "layer_norm" else ".2.")
-            elif k.startswith("feature_projection.projection."):
-                k = k.replace("feature_projection.projection.", "post_extract_proj.")
-            elif k.startswith("feature_projection.layer_norm."):
-                k = k.replace("feature_projection.layer_norm.", "layer_norm.")
-            elif k.startswith("encoder.pos_conv_embed.conv."):
-                k = (k.replace("encoder.pos_conv_embed.conv.", "encoder.pos_conv.0.")
-                     .replace("parametrizations.weight.original0", "weight_g")
-                     .replace("parametrizations.weight.original1", "weight_v"))
-            elif k.startswith("encoder.layers."):
-                k = (k.replace(".attention.", ".self_attn.").replace(".layer_norm.", ".self_attn_layer_norm.")
-                     .replace(".feed_forward.intermediate_dense.", ".fc1.")
-                     .replace(".feed_forward.output_dense.", ".fc2."))
-            new[hk] = fs[k]
-        model.load_state_dict(new, strict=True)
+        ln = cfg.extractor_mode == "layer_norm"
+        model.load_state_dict({hk: fs[fairseq_key(hk, ln)] for hk in model.state_dict()}, strict=True)
         return model
 
     return make

@@ -22,7 +22,8 @@ class HubertConfig:
     (``conv_feature_layers``); ``extractor_mode``: ``"default"`` or ``"layer_norm"``;
     ``layer_norm_first``: pre-LN transformer; ``normalize``: layer-norm the whole waveform first
     (``task.normalize``); ``max_chunk``: inputs longer than this many samples are encoded in
-    independent chunks, as fairseq/GSLM/textlesslib readers do (1,600,000 = 100 s).
+    independent chunks, as fairseq/GSLM/textlesslib HuBERT readers do (1,600,000 = 100 s); 0 encodes
+    every input in one pass (GSLM's wav2vec 2.0 reader).
     """
 
     conv_layers: tuple = BASE_CONV

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import dataclasses
 import json
 import logging
 import os
@@ -144,7 +145,7 @@ def config_from_fairseq(model_cfg: dict, task_cfg: dict | None = None) -> Hubert
         conv_pos_groups=int(get("conv_pos_groups", 16)),
         normalize=bool(t.get("normalize") or False),
         sample_rate=int(t.get("sample_rate") or 16000),
-        name=str(get("_name", "hubert")),
+        name=str(m.get("_name") or m.get("arch") or "hubert"),
     )
 
 
@@ -197,13 +198,18 @@ def dictionaries(ckpt: dict) -> list[list[str]]:
     return out
 
 
-def load_fairseq(path: str | os.PathLike, device="cpu") -> HubertEncoder:
-    """An official fairseq HuBERT / mHuBERT / wav2vec2 ``.pt`` -> ``eval()`` :class:`HubertEncoder`."""
+def load_fairseq(path: str | os.PathLike, device="cpu", **reader) -> HubertEncoder:
+    """An official fairseq HuBERT / mHuBERT / wav2vec2 ``.pt`` -> ``eval()`` :class:`HubertEncoder`.
+
+    Hydra-era files (``cfg``) and argparse-era ones (``args``, e.g. ``wav2vec_vox_new.pt``) alike.
+    ``reader``: :class:`HubertConfig` fields that belong to the reader rather than the checkpoint
+    (``normalize``, ``max_chunk``), to reproduce one that departs from the file's settings.
+    """
     ckpt = safe_torch_load(path)
     if "model" not in ckpt or not isinstance(ckpt["model"], dict):
         raise CheckpointError(f"{path}: no 'model' state dict (not a fairseq checkpoint)")
     model_cfg, task_cfg = _model_and_task_cfg(ckpt, path)
-    cfg = config_from_fairseq(model_cfg, task_cfg)
+    cfg = dataclasses.replace(config_from_fairseq(model_cfg, task_cfg), **reader)
     try:
         return build_from_state(cfg, convert_fairseq_state(ckpt["model"]), device)
     except CheckpointError as e:
@@ -317,3 +323,13 @@ def load_bundle(bundle, files: dict, device="cpu") -> HubertEncoder:
     """Hub loader (:class:`textless.bundle.Loader`): ``files["checkpoint"]`` is an official
     fairseq ``.pt`` (or a Hugging Face folder, or our safetensors for a user bundle)."""
     return load_encoder(files["checkpoint"], device)
+
+
+#: GSLM's wav2vec 2.0 reader (docs/zoo_gslm.md): the raw waveform (no layer norm, although
+#: ``wav2vec_vox_new.pt`` says ``normalize=True``), the whole file in one pass (no chunks).
+GSLM_W2V2_READER = {"normalize": False, "max_chunk": 0}
+
+
+def load_gslm_w2v2_bundle(bundle, files: dict, device="cpu") -> HubertEncoder:
+    """Hub loader of ``wav2vec_vox_new.pt`` as GSLM's w2v2 k-means saw it (:data:`GSLM_W2V2_READER`)."""
+    return load_fairseq(files["checkpoint"], device, **GSLM_W2V2_READER)

@@ -77,7 +77,7 @@ class HubertEncoder(nn.Module):
 
     def output_frames(self, length: int) -> int:
         """Frames :meth:`features` returns for ``length`` samples (chunks of ``max_chunk``)."""
-        total, c = 0, self.cfg.max_chunk
+        total, c = 0, self.cfg.max_chunk or max(length, 1)
         for start in range(0, length, c):
             n = min(c, length - start)
             if n >= self.receptive_field:
@@ -144,7 +144,7 @@ class HubertEncoder(nn.Module):
         lengths = lengths.to(wav.device).long()
         if self.cfg.normalize:
             wav = self.normalize_waveform(wav, lengths)
-        c = self.cfg.max_chunk
+        c = self.cfg.max_chunk or t
         if t <= c:
             out = self.extract(wav, None if bool((lengths == t).all()) else lengths, layer)
             return out.features, out.frames
@@ -194,13 +194,18 @@ def build_from_state(cfg: HubertConfig, state_dict: dict, device="cpu") -> Huber
     model = HubertEncoder(cfg)
     state = dict(state_dict)
     pc = "encoder.pos_conv.0."
-    if pc + "weight_g" in state:
-        state[pc + "parametrizations.weight.original0"] = state.pop(pc + "weight_g")
-        state[pc + "parametrizations.weight.original1"] = state.pop(pc + "weight_v")
+    # fairseq's old-style weight norm (weight_g / weight_v) -> parametrization keys; errors name
+    # the keys as the file spells them
+    old_style = {pc + f"parametrizations.weight.original{i}": pc + f"weight_{gv}" for i, gv in enumerate("gv")}
+    spelled = (lambda k: k) if not any(k in state for k in old_style.values()) else (
+        lambda k: old_style.get(k, k))
+    for new_key, old_key in old_style.items():
+        if old_key in state:
+            state[new_key] = state.pop(old_key)
     if pc + "weight" in state:
         model.fold_weight_norm()
     expected = model.state_dict()
-    missing = sorted(set(expected) - set(state))
+    missing = sorted(spelled(k) for k in set(expected) - set(state))
     unknown = sorted(set(state) - set(expected))
     if missing or unknown:
         raise CheckpointError(
@@ -210,7 +215,7 @@ def build_from_state(cfg: HubertConfig, state_dict: dict, device="cpu") -> Huber
         )
     for k, v in state.items():
         if tuple(v.shape) != tuple(expected[k].shape):
-            raise CheckpointError(f"{k}: shape {tuple(v.shape)} in checkpoint, {tuple(expected[k].shape)} in model")
+            raise CheckpointError(f"{spelled(k)}: shape {tuple(v.shape)} in checkpoint, {tuple(expected[k].shape)} in model")
     model.load_state_dict(state, strict=True)
     model.fold_weight_norm()
     return model.to(device).eval()

@@ -18,7 +18,7 @@ test: $(VENV)/.installed
 	$(PY) -m pytest -q -n 2 -p no:cacheprovider
 
 bench: $(VENV)/.installed
-	$(PY) bench/encode.py && $(PY) bench/ulm.py && $(PY) bench/vocoder.py && $(PY) bench/abx.py
+	$(PY) bench/encode.py && $(PY) bench/ulm.py && $(PY) bench/vocoder.py && $(PY) bench/tacotron.py && $(PY) bench/abx.py
 
 clean:
 	rm -rf out .pytest_cache

@@ -256,7 +256,7 @@ def main():
     work = Path(tempfile.mkdtemp(prefix="textless_bench_"))
     try:
         ckpt = work / "hubert_base_random.pt"
-        if args.only != "cpc":
+        if args.only != "cpc" or args.memory_only:
             torch.manual_seed(0)
             save_fairseq_checkpoint(HubertEncoder(HubertConfig()), ckpt, num_units=500)  # HuBERT base size, random
         if args.memory_only:

@@ -174,9 +174,11 @@ class Bundle:
 # Files: hashing, download, import
 
 
-def sha256_of(path: Path, chunk: int = 1 << 20, algorithm: str = "sha256") -> str:
-    """Hex digest of the file (``algorithm="md5"`` for publishers that give only md5)."""
-    h = hashlib.new(algorithm, usedforsecurity=algorithm != "md5")
+def sha256_of(path: Path, chunk: int = 1 << 20) -> str:
+    return _digest(path, hashlib.sha256(), chunk)
+
+
+def _digest(path: Path, h, chunk: int = 1 << 20) -> str:
     with open(path, "rb") as f:
         while block := f.read(chunk):
             h.update(block)
@@ -353,8 +355,9 @@ def trust_on_first_use(f: RemoteFile, sha256: str) -> None:
 
     A file whose hash is already recorded is checked instead: a different ``sha256`` raises
     :class:`ChecksumError`; so does a first file that misses the published ``f.md5`` (nothing is
-    recorded; the caller removes what it put in the cache). Unlike the stat record, this one is not a cache: it is the only
-    knowledge of the right content, so it is written even when it cannot be cheaply.
+    recorded; the caller removes what it put in the cache). Unlike the stat record, this one is
+    not a cache: it is the only knowledge of the right content, so it is written even when it
+    cannot be cheaply.
     """
     known = recorded_sha256(f)
     if known is not None:
@@ -366,7 +369,7 @@ def trust_on_first_use(f: RemoteFile, sha256: str) -> None:
             )
         return
     path = f.cached_path()
-    if f.md5 is not None and path.is_file() and (md5 := sha256_of(path, algorithm="md5")) != f.md5:
+    if f.md5 is not None and path.is_file() and (md5 := _digest(path, hashlib.md5(usedforsecurity=False))) != f.md5:
         raise ChecksumError(f"{path}: md5 {md5} does not match the published {f.md5} of {f.url}; "
                             f"nothing was recorded (truncated or the wrong file?)")
     record = {"sha256": sha256, "recorded": datetime.now(timezone.utc).strftime("%Y-%m-%d"),

@@ -194,18 +194,18 @@ def build_from_state(cfg: HubertConfig, state_dict: dict, device="cpu") -> Huber
     model = HubertEncoder(cfg)
     state = dict(state_dict)
     pc = "encoder.pos_conv.0."
-    # fairseq's old-style weight norm (weight_g / weight_v) -> parametrization keys; errors name
-    # the keys as the file spells them
-    old_style = {pc + f"parametrizations.weight.original{i}": pc + f"weight_{gv}" for i, gv in enumerate("gv")}
-    spelled = (lambda k: k) if not any(k in state for k in old_style.values()) else (
-        lambda k: old_style.get(k, k))
-    for new_key, old_key in old_style.items():
+    # fairseq's old-style weight norm (weight_g / weight_v) becomes parametrization keys; errors
+    # name the keys as the file spells them
+    old_style = {pc + "parametrizations.weight.original0": pc + "weight_g",
+                 pc + "parametrizations.weight.original1": pc + "weight_v"}
+    file_names = old_style if any(k in state for k in old_style.values()) else {}
+    for new_key, old_key in file_names.items():
         if old_key in state:
             state[new_key] = state.pop(old_key)
     if pc + "weight" in state:
         model.fold_weight_norm()
     expected = model.state_dict()
-    missing = sorted(spelled(k) for k in set(expected) - set(state))
+    missing = sorted(file_names.get(k, k) for k in set(expected) - set(state))
     unknown = sorted(set(state) - set(expected))
     if missing or unknown:
         raise CheckpointError(
@@ -215,7 +215,7 @@ def build_from_state(cfg: HubertConfig, state_dict: dict, device="cpu") -> Huber
         )
     for k, v in state.items():
         if tuple(v.shape) != tuple(expected[k].shape):
-            raise CheckpointError(f"{spelled(k)}: shape {tuple(v.shape)} in checkpoint, {tuple(expected[k].shape)} in model")
+            raise CheckpointError(f"{file_names.get(k, k)}: shape {tuple(v.shape)} in checkpoint, {tuple(expected[k].shape)} in model")
     model.load_state_dict(state, strict=True)
     model.fold_weight_norm()
     return model.to(device).eval()

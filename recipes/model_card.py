@@ -44,7 +44,8 @@ def _ratio(x):
     return "n/a" if x is None else f"{x:.2f}"
 
 
-def render(work: Path, bundle: Path, name: str, compare: list[str], notes: str) -> str:
+def render(work: Path, bundle: Path, name: str, compare: list[str], notes: str, *, encoder_run: Path,
+           ulm_run: Path, compare_vocoder: str = "this bundle's") -> str:
     spec = json.loads((bundle / "pipeline.json").read_text())
     r = json.loads((work / "eval" / f"results_{name}.json").read_text())
     u = r["units"]
@@ -57,8 +58,8 @@ def render(work: Path, bundle: Path, name: str, compare: list[str], notes: str) 
     par, par_h, par_n = _voices(work, "parallel*")
     can, can_h, can_n = _voices(work, "canonical*")
     held, held_h, held_n = _voices(work, "heldout")
-    enc_log = _log(work / "invariant" / "log.jsonl", "valid_acc")
-    ulm_valid = _log(work / "ulm" / "log.jsonl", "valid_ppl")
+    enc_log = _log(encoder_run / "log.jsonl", "valid_acc")
+    ulm_valid = _log(ulm_run / "log.jsonl", "valid_ppl")
     lines = [
         f"# Model card: `{spec['name']}` bundle (v3)", "",
         f"Its units are the `{name}` row of the comparison below.", "",
@@ -107,7 +108,7 @@ def render(work: Path, bundle: Path, name: str, compare: list[str], notes: str) 
     lines += _targets(u, mfcc, r)
     if cmp:
         lines += ["", "## Which training signal", "",
-                  "Every candidate resynthesized by the same vocoder (this bundle's), on the same "
+                  f"Every candidate resynthesized by the same vocoder ({compare_vocoder}), on the same "
                   "held-out files, alignment and LM (`recipes/compare_units.py`):", "",
                   "| units | ABX within | ABX across | bitrate (log2 V) | WER resynthesis | median voice ratio | worst voice ratio |",
                   "|---|---|---|---|---|---|---|"]
@@ -156,10 +157,17 @@ def main(argv=None):
     ap.add_argument("--compare", nargs="*", default=[],
                     help="other candidates of WORK/compare/ for the comparison table (the first is "
                     "the baseline column of the per-voice table)")
+    ap.add_argument("--compare-vocoder", default="this bundle's",
+                    help="which vocoder resynthesized the comparison's candidates (words for the card)")
+    ap.add_argument("--encoder-run", type=Path, help="the encoder's training run (default WORK/invariant)")
+    ap.add_argument("--ulm-run", type=Path, help="the unit LM's training run (default WORK/ulm)")
     ap.add_argument("--notes", type=Path, help="Markdown file: limitations, in plain words")
     args = ap.parse_args(argv)
     notes = args.notes.read_text() if args.notes else "See the numbers above."
-    (args.bundle / "MODEL_CARD.md").write_text(render(args.work, args.bundle, args.name, args.compare, notes))
+    card = render(args.work, args.bundle, args.name, args.compare, notes,
+                  encoder_run=args.encoder_run or args.work / "invariant", ulm_run=args.ulm_run or args.work / "ulm",
+                  compare_vocoder=args.compare_vocoder)
+    (args.bundle / "MODEL_CARD.md").write_text(card)
     print(args.bundle / "MODEL_CARD.md")
 
 

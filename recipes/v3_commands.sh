@@ -52,3 +52,29 @@ mkdir -p $W/bundle && .venv/bin/python recipes/default.py --work $W --preset qui
 # (v2-mfcc-k50 is the v2 bundle as it was before v3 replaced it; the bundle stage expects
 #  $W/invariant = enc_D stopped at 300, $W/ulm, $W/vocoder/generator.safetensors = v2's vocoder and
 #  $W/components/selection.json naming the targets)
+
+# ---- second build of v3 (2026-12-03, afternoon): cross-voice alignment alone, 1500 steps (the
+# settings of INVARIANT_QUICK in recipes/default.py now), a unit LM on its units, v2's vocoder.
+$T train encoder --corpus $W/canonical $W/canonical2 $W/parallel $W/parallel2 --targets $W/targets_all.jsonl \
+  --dim 192 --layers 3 --heads 4 --ffn-dim 768 --steps 1500 --warmup-steps 60 --batch-size 16 --crop-frames 200 \
+  --save-every 50 --valid-every 250 --workers 2 --out $W/enc_E --canonical flite-rms
+(cd recipes && ../.venv/bin/python -c "
+import sys; sys.path.insert(0, '.')
+from pathlib import Path
+from default import encode_corpora
+from textless.components import load_component
+from textless.pipeline import Pipeline
+w = Path('../$W')
+pipe = Pipeline(load_component(w / 'enc_E/encoder.safetensors'), load_component(w / 'enc_E/quantizer.safetensors'), name='default')
+encode_corpora(pipe, [w / c for c in ('canonical', 'canonical2', 'parallel', 'parallel2')], w / 'units_E.jsonl')")
+# (tried and dropped: fine-tuning the vocoder on these units of flite rms, `train vocoder --init
+#  $W/vocoder/generator.safetensors --units $W/units_E.jsonl` at lr 2e-4: its mel-L1 on 4 rms
+#  utterances went from 0.468 to 0.487 after 200 steps; docs/speaker_invariant.md)
+$T train ulm --units $W/units_E.jsonl --out $W/ulm_E --seed 0 --device cpu --layers 4 --dim 256 --heads 4 \
+  --ffn-dim 1024 --max-steps 500 --max-tokens 2048 --warmup-steps 50 --save-every 50 --valid-every 100
+mkdir -p $W/bundle_E && cp $W/enc_E/encoder.safetensors $W/enc_E/quantizer.safetensors $W/bundle/pipeline.json $W/bundle_E/
+cp $W/ulm_E/ulm_best.safetensors $W/bundle_E/ulm.safetensors && cp $W/vocoder/generator.safetensors $W/bundle_E/vocoder.safetensors
+# the new units in the comparison (same vocoder as every row), then the bundle as a whole
+(cd recipes && ../.venv/bin/python compare_units.py --work ../$W --vocoder ../$W/bundle \
+  --candidate cross-voice-1500=../$W/enc_E \
+  && ../.venv/bin/python evaluate.py --model ../$W/bundle_E --work ../$W --name cross-voice-1500-v3b)

@@ -10,7 +10,8 @@ model's (320 samples at 16 kHz).
 The run folder follows :mod:`textless.trainer`: ``DIR/state.pt`` every ``save_every`` steps
 (model, head, optimizer, step, generator states, config; runs of earlier versions saved it as
 ``last.pt``, still resumed from), ``DIR/log.jsonl`` (loss and masked accuracy per step) and
-``DIR/encoder.safetensors`` (the exported encoder, at each save); a new :class:`Pretrainer` on
+``DIR/encoder.safetensors`` (the exported encoder, written when :meth:`Pretrainer.train` ends:
+``recipes/encoder_choice.py`` takes it as the sign of a finished run); a new :class:`Pretrainer` on
 the same folder continues the run exactly. There is no validation and no CLI (the recipes call
 it: ``recipes/encoder_choice.py``).
 """
@@ -164,7 +165,6 @@ class Pretrainer:
             "torch_rng": get_rng(self.device), "step": self.step, "history": self.history,
             "train_config": config_json(self.cfg),
         })
-        self.export()
     # ----------------------------------------------------------------------------- step
     def batch(self):
         cfg = self.cfg

@@ -6,8 +6,9 @@ A run folder ``OUT/`` holds
 * ``state.pt``: the training state (weights, optimizer, step, generator states, the config that
   made it), written atomically (:func:`save_state`) and read with ``weights_only=True``
   (:func:`load_state`);
-* ``log.jsonl``: one JSON record per step, ``{"step": n, ...}`` (:class:`RunLog`); a run resumed
-  after a kill first drops the records past its state, so the log holds each step once;
+* ``log.jsonl``: one JSON record per step, ``{"step": n, ...}`` (:class:`RunLog`), written before
+  the state of that step; a run resumed after a kill first drops the records past its state, so
+  the log holds each step once;
 * the exported components, ``*.safetensors`` (:func:`textless.components.load_component`).
 
 Rerunning the same command in the same folder resumes: a trainer either draws its batches,

@@ -313,8 +313,9 @@ def train_kmeans_on_corpus(
             bar.update(1)
             done = i + 1
             if state_dir is not None and (done % save_every == 0 or done == len(paths)):
-                _save_pass(state_dir, fingerprint, done, reservoir)
+                # the log first: a kill between the two leaves a record the resumed run drops
                 runlog.write({"files_done": done, "frames_seen": reservoir.seen})
+                _save_pass(state_dir, fingerprint, done, reservoir)
         bar.close()
         objectives: list[float] = []
         km = train_kmeans(reservoir.sample(), k, niter=niter, seed=seed, encoder=encoder_name, layer=layer,

@@ -30,6 +30,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..distributed import init_distributed
 from ..errors import TextlessError
 from ..progress import progress
 from ..trainer import RunLog, check_resume, config_json, get_rng, load_state, save_state, set_rng
@@ -123,8 +124,6 @@ class Pretrainer:
     """Pre-training in the run folder ``out_dir``, resumed from its ``state.pt`` when it has one."""
 
     def __init__(self, cfg: PretrainConfig, data: PretrainData, out_dir: Path):
-        from ..distributed import init_distributed
-
         self.cfg, self.data, self.out = cfg, data, Path(out_dir)
         _, world, self.device = init_distributed(cfg.device)
         if world > 1:

@@ -174,7 +174,7 @@ def prompt_demo(workdir, k=32, seed=1):
     corpus = write_units(d / "lm.jsonl", [Units(u, vocab_size=k, id=str(i)) for i, (u, _) in enumerate(train)])
     run = d / f"lm-seed{seed}"
     if not (run / "ulm.safetensors").is_file():
-        train_ulm(TrainConfig(train=str(corpus), out_dir=str(run), max_tokens=512, max_steps=300,
+        train_ulm(TrainConfig(train=str(corpus), out_dir=str(run), max_tokens=512, steps=300,
                               lr=3e-3, warmup_steps=20, save_every=300, valid_every=300,
                               valid_fraction=0.1, seed=seed),
                   UnitLMConfig.tiny(vocab_size=k, dim=64, ffn_dim=128, dropout=0.1))

@@ -112,7 +112,7 @@ def test_data_names_from_user_input_cannot_leave_out(argv, tmp_path, capsys):
 # ----------------------------------------------------------------------------- 5: failed inputs
 def test_encode_with_no_readable_input_exits_2_naming_the_errors_file(tiny_pipeline_dir, tmp_path, capsys):
     out = tmp_path / "x.jsonl"
-    assert main(["encode", "--model", str(tiny_pipeline_dir), "--out", str(out),
+    assert main(["encode", "--model", str(tiny_pipeline_dir), "-o", str(out),
                  str(tmp_path / "nonexistent.wav")]) == 2
     line = _err_line(capsys)
     errors = tmp_path / "x.jsonl.errors.tsv"
@@ -136,11 +136,12 @@ def test_some_failed_inputs_are_counted_and_strict_makes_them_fatal(command, tin
         errors = tmp_path / "out.jsonl.errors.tsv"
     elif command == "features":
         errors = out / "errors.tsv"
-    assert main(argv + ["--out", str(out)]) == 0
+    out_flag = "-o" if command == "encode" else "--out"
+    assert main(argv + [out_flag, str(out)]) == 0
     err = capsys.readouterr().err
     assert "1 of 2 inputs failed" in err and str(errors) in err and "Traceback" not in err
     assert errors.is_file()
-    assert main(argv + ["--out", str(out), "--strict"]) == 2
+    assert main(argv + [out_flag, str(out), "--strict"]) == 2
     assert "1 of 2 inputs failed" in _err_line(capsys)
 
 
@@ -167,8 +168,8 @@ def test_out_of_range_seeds_are_one_line_errors(tiny_pipeline_dir, tmp_path, cap
         ["continue", "--model", str(tiny_pipeline_dir), "--units", str(units), "--out", str(tmp_path / "c"),
          "--seed", "-1"],
         # faiss takes a C int: 2**31 overflowed after the whole feature pass
-        ["train", "kmeans", "--spectral", "mfcc", "-k", "2", "--max-frames", "20", "--niter", "1",
-         "--out", str(tmp_path / "km.safetensors"), "--seed", str(SEED_MAX + 1), str(wav)],
+        ["train", "kmeans", "--spectral", "mfcc", "-k", "2", "--max-frames", "20", "--steps", "1",
+         "--out", str(tmp_path / "km"), "--seed", str(SEED_MAX + 1), str(wav)],
     ]
     for argv in cases:
         assert main(argv) == 2
@@ -194,7 +195,7 @@ def test_abx_on_a_refused_pickle_is_one_line(tmp_path, capsys):
     item = tmp_path / "x.item"
     item.write_text("#file onset offset #phone prev-phone next-phone speaker\na 0.0 0.04 p b c s1\n")
     assert main(["eval", "abx", str(feats), str(item), "--frame-shift", "0.01", "--extension", ".pt",
-                 "--out", str(tmp_path / "r.json")]) == 2
+                 "-o", str(tmp_path / "r.json")]) == 2
     line = _err_line(capsys)
     assert "a.pt" in line and "refusing to load" in line and "Opaque" in line
 
@@ -227,7 +228,7 @@ def test_two_inputs_with_the_same_stem_are_refused_naming_both_paths(command, ti
     a, b = _wav(tmp_path / "a" / "x.wav"), _wav(tmp_path / "b" / "x.wav", freq=440.0)
     model = ["--spectral", "mfcc"] if command == "features" else ["--model", str(tiny_pipeline_dir)]
     out = tmp_path / ("feats" if command == "features" else "units.jsonl")
-    assert main([command, *model, "--out", str(out), str(a), str(b)]) == 2
+    assert main([command, *model, "-o" if command == "encode" else "--out", str(out), str(a), str(b)]) == 2
     line = _err_line(capsys)
     assert str(a) in line and str(b) in line
     assert not out.exists()  # refused before any work

@@ -151,33 +151,6 @@ def test_encode_killed_mid_run_resumes_to_a_byte_identical_file(hubert, long_cor
     assert len(out.read_text().splitlines()) == 24 and not journal.exists()
 
 
-def test_kmeans_killed_mid_pass_resumes_to_the_same_centroids(hubert, long_corpus, tmp_path, caplog):
-    ckpt, _ = hubert
-    broken = tmp_path / "broken.wav"
-    broken.write_bytes(b"RIFF not a wav")
-    # the reservoir (500 frames) is full after two files: later files replace frames at random,
-    # so the resumed pass must restore the generator as well as the frames
-    args = ["train", "kmeans", "--checkpoint", ckpt, "--layer", 2, "-k", 8, "--max-frames", 500,
-            "--niter", 10, "--seed", 3, "--save-every", 3, long_corpus, broken]
-    out = tmp_path / "killed.safetensors"
-    state = tmp_path / "killed.safetensors.state" / "state.pt"
-    kill_when(textless_cmd(*args, "--out", out), state.is_file, tmp_path / "log")
-    saved = torch.load(state, weights_only=True)
-    assert not out.exists() and 3 <= saved["files_done"] < 25
-    assert saved["reservoir"]["seen"] > 500
-    full = tmp_path / "full.safetensors"
-    with one_thread(), caplog.at_level("INFO", logger="textless.quantizers.kmeans"):
-        assert main(list(map(str, [*args, "--out", out]))) == 0
-        assert f"resuming the feature pass at file {saved['files_done']} of 25" in caplog.text
-        assert main(list(map(str, [*args, "--out", full]))) == 0
-    # safetensors writes its metadata keys in a random order, so compare what the files hold
-    from textless.checkpoint import load_checkpoint
-
-    (cfg_a, a), (cfg_b, b) = load_checkpoint(out), load_checkpoint(full)
-    assert cfg_a == cfg_b and torch.equal(a["centers"], b["centers"])  # bit for bit
-    assert not state.parent.exists()
-
-
 # ----------------------------------------------------------------------------- vocoder
 TINY_VOCODER = {"embedding_dim": 8, "upsample_initial_channel": 16, "upsample_rates": [5, 4, 4, 4],
                 "upsample_kernel_sizes": [11, 8, 8, 8], "resblock_kernel_sizes": [3],
@@ -199,52 +172,84 @@ def vocoder_data(tmp_path_factory):
         recs.append(Units(torch.from_numpy(rng.integers(0, 8, n)), frame_rate=50.0, vocab_size=8, id=f"u{i}"))
     write_units(d / "units.jsonl", recs)
     (d / "tiny.json").write_text(json.dumps(TINY_VOCODER))
+    (d / "vocos.json").write_text(json.dumps({"embedding_dim": 8, "dim": 16, "intermediate_dim": 32,
+                                              "num_layers": 2}))
     return d
 
 
-def test_vocoder_training_killed_resumes_with_the_same_next_loss(vocoder_data, tmp_path, monkeypatch):
-    from textless.vocoders import train as vocoder_train
-    from textless.vocoders.train import TrainConfig, train_vocoder
+# ----------------------------------------------------------------------------- every trainer
+# One test of the trainer contract (textless/trainer.py): each trainer is SIGKILLed in a
+# subprocess as soon as its first state.pt is on disk, resumed here for two steps past that state
+# (the second step's loss depends on the restored optimizer; k-means: to its end), and its log
+# must equal, record for record, the log of an uninterrupted run in another folder, and its
+# state.pt the other's, tensor for tensor. The resumed run must say that it resumed (a fresh
+# start would give the same results).
+@pytest.fixture(scope="module")
+def unit_corpus(tmp_path_factory):
+    """24 utterances of random units (K=12) labelled with 3 classes, and a random tiny unit LM."""
+    from textless.ulm.checkpoint import save_ulm
+    from textless.ulm.model import UnitLM, UnitLMConfig
+    from textless.units import Units, write_units
 
-    d = vocoder_data
-    common = ["train", "vocoder", "--audio", d, "--units", d / "units.jsonl", "--config", d / "tiny.json",
-              "--batch-size", 2, "--segment-frames", 8, "--checkpoint-every", 2, "--valid", 0,
-              "--disc-width", 0.05, "--seed", 1]
-    out = tmp_path / "run"
-    kill_when(textless_cmd(*common, "--steps", 100000, "--out", out), (out / "state.pt").is_file,
-              tmp_path / "log")
-    step = int(torch.load(out / "state.pt", weights_only=True)["step"])
-    assert step >= 2
-    cfg = TrainConfig(steps=step + 1, batch_size=2, segment_frames=8, checkpoint_every=2,
-                      valid_utterances=0, disc_width=0.05, seed=1)
-    drawn, real = [], vocoder_train.draw_batch
-    monkeypatch.setattr(vocoder_train, "draw_batch", lambda utts, s, *a: drawn.append(s) or real(utts, s, *a))
-    with one_thread():
-        assert main(list(map(str, [*common, "--steps", step + 1, "--out", out]))) == 0
-        assert drawn == [step]  # one step: from the killed run's state to the next
-        train_vocoder(d, tmp_path / "straight", cfg, units=d / "units.jsonl",
-                      generator=str(d / "tiny.json"), show_progress=False)
-    resumed = [json.loads(ln) for ln in (out / "log.jsonl").read_text().splitlines()]
-    straight = {r["step"]: r for r in map(json.loads, (tmp_path / "straight" / "log.jsonl").read_text().splitlines())}
-    steps = [r["step"] for r in resumed]
-    assert steps == sorted(set(steps)) and steps[-1] == step + 1  # continued, not started over
-    assert set(steps) <= set(straight)
-    for r in resumed:  # the killed run's checkpoints and the step after the kill
-        for key in ("loss_mel", "loss_d", "loss_adv", "loss_fm"):
-            assert r[key] == pytest.approx(straight[r["step"]][key], rel=1e-6, abs=1e-9), (r["step"], key)
+    d = tmp_path_factory.mktemp("units")
+    g = torch.Generator().manual_seed(0)
+    utts = [Units(torch.randint(0, 12, (int(torch.randint(6, 20, (1,), generator=g)),), generator=g),
+                  vocab_size=12, id=f"u{i}") for i in range(24)]
+    write_units(d / "units.jsonl", utts)
+    (d / "labels.tsv").write_text("".join(f"u{i}\t{'abc'[i % 3]}\n" for i in range(24)))
+    torch.manual_seed(0)
+    save_ulm(d / "lm.safetensors", UnitLM(UnitLMConfig.tiny(vocab_size=12)))
+    return d
 
 
-# ----------------------------------------------------------------------------- encoder pre-training
+@pytest.fixture(scope="module")
+def encoder_corpus(tmp_path_factory):
+    """A corpus folder (manifest.tsv) of 6 one-second tones, and random 50 Hz frame targets (K=8)."""
+    from textless.data.manifest import write_manifest
+    from textless.units import Units, write_units
+
+    d = tmp_path_factory.mktemp("enc")
+    (d / "corpus" / "wav").mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    t = np.arange(16000) / 16000
+    for i in range(6):
+        tone = (0.3 * np.sin(2 * np.pi * (150 + 40 * i) * t)).astype(np.float32)
+        sf.write(d / "corpus" / "wav" / f"e{i}.wav", tone, 16000)
+    write_manifest(d / "corpus" / "manifest.tsv", d / "corpus", [(f"wav/e{i}.wav", 16000) for i in range(6)])
+    write_units(d / "targets.jsonl", [Units(torch.from_numpy(rng.integers(0, 8, 49)), frame_rate=50.0,
+                                            vocab_size=8, id=f"e{i}") for i in range(6)])
+    return d
+
+
+@pytest.fixture(scope="module")
+def kmeans_data(hubert, long_corpus, tmp_path_factory):
+    """The random HuBERT, the long corpus and an unreadable file (skipped, it counts as done)."""
+    broken = tmp_path_factory.mktemp("broken") / "broken.wav"
+    broken.write_bytes(b"RIFF not a wav")
+    return hubert[0], long_corpus, broken
+
+
+def _schedule(n):
+    """The end of a run whose schedule depends on ``--steps``: the whole schedule (``n`` None: to
+    be killed) or its first ``n`` steps (``--stop-at-step``)."""
+    return ["--steps", 1000] + ([] if n is None else ["--stop-at-step", n])
+
+
+def _length(n):
+    """The end of a run whose learning rate does not depend on ``--steps``."""
+    return ["--steps", 100000 if n is None else n]
+
+
 PRETRAIN = """
-import dataclasses, numpy as np, torch
+import dataclasses, sys, numpy as np, torch
 from textless.encoders.pretrain import PretrainConfig, PretrainData, Pretrainer, small_hubert_config
 
-def setup():
+def run(out, n):
     tiny = small_hubert_config(embed_dim=32, ffn_dim=64, num_layers=2, num_heads=2, conv_pos=16,
                                conv_pos_groups=4, dropout=0.1,
                                conv_layers=((32, 10, 5),) + ((32, 3, 2),) * 4 + ((32, 2, 2),) * 2)
     cfg = PretrainConfig(model=dataclasses.asdict(tiny), num_classes=4, crop_s=0.6, batch_size=2,
-                         warmup_steps=3, max_steps=100000, lr=2e-3, checkpoint_every=2, mask_length=5)
+                         warmup_steps=3, steps=100000, lr=2e-3, save_every=2, mask_length=5)
     g = torch.Generator().manual_seed(0)
     wavs, labels = [], []
     for _ in range(3):
@@ -253,31 +258,111 @@ def setup():
         t = torch.arange(freq.numel()) / 16000
         wavs.append((0.5 * torch.sin(2 * np.pi * freq * t)).numpy().astype(np.float32))
         labels.append(lab)
-    return cfg, PretrainData(wavs, labels, 320)
+    trainer = Pretrainer(cfg, PretrainData(wavs, labels, 320), out)
+    trainer.train(None if n is None else n - trainer.step)
 """
 
 
-def test_encoder_pretraining_killed_resumes_with_the_same_next_loss(tmp_path):
-    """There is no CLI for pre-training: the subprocess runs the API (recipes/encoder_choice.py's way)."""
-    out = tmp_path / "run"
-    script = PRETRAIN + f"cfg, data = setup()\nPretrainer(cfg, data, {str(out)!r}).train()\n"
-    kill_when([sys.executable, "-c", script], (out / "last.pt").is_file, tmp_path / "log")
-    ns: dict = {}
-    exec(PRETRAIN, ns)
-    cfg, data = ns["setup"]()
+def _pretrain(data, out, n):
+    """No CLI: HuBERT pre-training runs through the API, as recipes/encoder_choice.py calls it
+    (a subprocess runs the script; ``n`` given: ``(script, out, n)`` to run here)."""
+    return [sys.executable, "-c", PRETRAIN + "run(sys.argv[1], None)", out] if n is None else (PRETRAIN, out, n)
+
+
+#: trainer -> (data fixture, argv(data, out, n) after `textless`, log fields a resumed run repeats)
+TRAINERS = {
+    "encoder": ("encoder_corpus", lambda d, out, n: [
+        "train", "encoder", "--corpus", d / "corpus", "--targets", d / "targets.jsonl", "--out", out,
+        "--mask-prob", 0.3, "--unmasked-weight", 0.5, "--eq-db", 3, "--dim", 16, "--layers", 1,
+        "--heads", 2, "--ffn-dim", 32, "--conv-layers", 1, "--batch-size", 2, "--crop-frames", 20,
+        "--warmup-steps", 2, "--save-every", 2, "--valid-every", 3, "--workers", 1, "--seed", 1,
+        *_schedule(n)], ("loss", "acc", "grad_norm")),
+    "pretrain": ("tmp_path", _pretrain, ("loss", "masked_acc")),
+    "kmeans": ("kmeans_data", lambda d, out, n: [
+        "train", "kmeans", "--checkpoint", d[0], "--layer", 2, "-k", 8, "--max-frames", 500, "--steps", 10,
+        "--seed", 3, "--save-every", 3, "--out", out, d[1], d[2]], ("files_done", "frames_seen", "objective")),
+    "ulm": ("unit_corpus", lambda d, out, n: [
+        "train", "ulm", "--units", d / "units.jsonl", "--out", out, "--size", "tiny", "--dropout", 0.2, "--max-tokens", 64,
+        "--lr", 3e-3, "--warmup-steps", 3, "--save-every", 2, "--valid-every", 3, "--valid-fraction", 0.2,
+        "--seed", 2, *_schedule(n)], ("loss", "tokens", "grad_norm", "valid_ppl")),
+    "prompt": ("unit_corpus", lambda d, out, n: [
+        "train", "prompt", "--ulm", d / "lm.safetensors", "--units", d / "units.jsonl", "--labels",
+        d / "labels.tsv", "--valid-units", d / "units.jsonl", "--out", out, "--prompt-length", 2, "--deep",
+        "--batch-size", 4, "--save-every", 2, "--valid-every", 3, *_length(n)], ("loss", "valid_accuracy")),
+    "vocoder": ("vocoder_data", lambda d, out, n: [
+        "train", "vocoder", "--audio", d, "--units", d / "units.jsonl", "--config", d / "tiny.json",
+        "--batch-size", 2, "--segment-frames", 8, "--save-every", 2, "--valid-every", 3,
+        "--valid-utterances", 1, "--disc-width", 0.05, "--seed", 1, "--out", out, *_length(n)],
+        ("loss_mel", "loss_d", "loss_adv", "loss_fm", "valid_mel_l1")),
+    "vocoder-vocos": ("vocoder_data", lambda d, out, n: [
+        "train", "vocoder", "--arch", "vocos", "--audio", d, "--units", d / "units.jsonl", "--config",
+        d / "vocos.json", "--batch-size", 2, "--segment-frames", 8, "--save-every", 2, "--valid-utterances", 0,
+        "--disc-width", 0.05, "--disc-start", 1, "--seed", 1, "--out", out, *_length(n)],
+        ("loss_mel", "loss_d", "loss_adv", "loss_fm")),
+}
+
+
+def _run_here(argv) -> None:
+    """A run in this process (on one thread, as the subprocess ran): the CLI or the pre-training script."""
+    if isinstance(argv, tuple):
+        script, out, n = argv
+        ns: dict = {}
+        exec(script, ns)
+        ns["run"](out, n)
+    else:
+        assert main(list(map(str, argv))) == 0
+
+
+def _tensors(state, prefix="") -> dict:
+    """Every tensor of a saved state by its path (``optimizer.state.0.exp_avg``...)."""
+    if torch.is_tensor(state):
+        return {prefix: state}
+    items = state.items() if isinstance(state, dict) else enumerate(state) if isinstance(state, (list, tuple)) else ()
+    return {k: v for key, x in items for k, v in _tensors(x, f"{prefix}.{key}" if prefix else str(key)).items()}
+
+
+def _project(records, keys):
+    return [{k: r[k] for k in ("step", "files_done", *keys) if k in r} for r in records]
+
+
+@pytest.mark.parametrize("name", list(TRAINERS))
+def test_every_trainer_killed_after_a_checkpoint_resumes_exactly(name, request, tmp_path, caplog):
+    from textless.trainer import read_log
+
+    fixture, argv, keys = TRAINERS[name]
+    data = request.getfixturevalue(fixture)
+    out, straight = tmp_path / "killed", tmp_path / "straight"
+    first = argv(data, out, None)
+    kill_when(first if name == "pretrain" else textless_cmd(*first), (out / "state.pt").is_file, tmp_path / "log")
+    state = torch.load(out / "state.pt", weights_only=True)
+    n = None if name == "kmeans" else int(state["step"]) + 2  # k-means: the rest of the pass, then Lloyd
     rng = torch.get_rng_state()
     try:
-        with one_thread():
-            resumed = ns["Pretrainer"](cfg, data, out)
-            step = resumed.step
-            assert step >= 2 and [h["step"] for h in resumed.history] == list(range(1, step + 1))
-            next_loss = resumed.train_step()["loss"]
-            straight = ns["Pretrainer"](cfg, data, tmp_path / "straight")
-            losses = [straight.train_step()["loss"] for _ in range(step + 1)]
+        with one_thread(), caplog.at_level("INFO", logger="textless.trainer"):
+            _run_here(argv(data, out, n))
+            assert f"resuming the run in {out}" in caplog.text  # from its state, not from scratch
+            _run_here(argv(data, straight, n))
     finally:
-        torch.set_rng_state(rng)  # the trainers seed and restore the global generator
-    assert [h["loss"] for h in resumed.history] == pytest.approx(losses[:step], rel=1e-6)
-    assert next_loss == pytest.approx(losses[-1], rel=1e-6)
+        torch.set_rng_state(rng)  # the trainers seed the global generator
+    resumed, whole = _project(read_log(out), keys), _project(read_log(straight), keys)
+    if name == "kmeans":
+        # the reservoir (500 frames) is full after two files: later files replace frames at
+        # random, so the resumed pass must restore the generator as well as the frames
+        assert 3 <= state["files_done"] < 25 and state["reservoir"]["seen"] > 500
+        from textless.checkpoint import load_checkpoint
+
+        (cfg_a, a), (cfg_b, b) = (load_checkpoint(d / "quantizer.safetensors") for d in (out, straight))
+        assert cfg_a == cfg_b and torch.equal(a["centers"], b["centers"])  # bit for bit
+    else:
+        assert n >= 3 and [r["step"] for r in resumed] == list(range(1, n + 1))  # every step once
+    assert all(len(r) > 1 for r in resumed) and any(set(keys) & set(r) for r in resumed)
+    a, b = (_tensors(torch.load(d / "state.pt", weights_only=True)) for d in (out, straight))
+    assert a.keys() == b.keys() and a
+    for key in a:  # weights, optimizer moments, generator states, reservoir
+        torch.testing.assert_close(a[key], b[key], rtol=1e-5, atol=1e-7, msg=key)
+    assert len(resumed) == len(whole)
+    for r, w in zip(resumed, whole):
+        assert r == pytest.approx(w, rel=1e-6, abs=1e-9, nan_ok=True)
 
 
 # ----------------------------------------------------------------------------- data synth

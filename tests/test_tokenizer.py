@@ -114,7 +114,7 @@ def run(*argv):
 def test_cli_tokenizer_token_lm_continue_vocode(tmp_path, tiny_pipeline_dir, capsys):
     units = write_units(tmp_path / "units.jsonl", corpus())
     tok_path = tmp_path / "tok.json"
-    run("train", "tokenizer", "--units", units, "--vocab", 40, "--out", tok_path)
+    run("train", "tokenizer", "--units", units, "--vocab", 40, "-o", tok_path)
     tok = Tokenizer.load(tok_path)
     run("train", "ulm", "--units", units, "--tokenizer", tok_path, "--out", tmp_path / "run",
         "--size", "tiny", "--max-steps", 3, "--warmup-steps", 1, "--save-every", 3,
@@ -140,7 +140,7 @@ def test_cli_tokenizer_token_lm_continue_vocode(tmp_path, tiny_pipeline_dir, cap
         assert (tmp_path / "cont" / f"{c.id}.wav").is_file()
     # score goes through the tokenizer: num_tokens counts tokens + eos
     run("score", "--ulm", tmp_path / "run" / "ulm.safetensors", "--tokenizer", tok_path,
-        "--units", prompts, "--out", tmp_path / "scores.jsonl", "--deduplicate")
+        "--units", prompts, "-o", tmp_path / "scores.jsonl", "--deduplicate")
     rows = [json.loads(line) for line in (tmp_path / "scores.jsonl").read_text().splitlines()]
     expected = [len(t) + 1 for t in tok.encode_batch(read_units(prompts))]
     assert [r["num_tokens"] for r in rows] == expected
@@ -152,7 +152,7 @@ def test_cli_tokenizer_token_lm_continue_vocode(tmp_path, tiny_pipeline_dir, cap
 def test_cli_bitrate_before_and_after(tmp_path, tok, capsys):
     units = write_units(tmp_path / "units.jsonl", [u.deduplicated() for u in corpus()])
     tok.save(tmp_path / "tok.json")
-    run("eval", "bitrate", units, "--tokenizer", tmp_path / "tok.json", "--out", tmp_path / "r.json")
+    run("eval", "bitrate", units, "--tokenizer", tmp_path / "tok.json", "-o", tmp_path / "r.json")
     r = json.loads((tmp_path / "r.json").read_text())
     t = r["tokenized"]
     assert t["duration_s"] == pytest.approx(r["duration_s"])

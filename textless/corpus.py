@@ -2,8 +2,9 @@
 
 (This module was ``textless/encode.py``; renamed so that it is not confused with ``encoders/``.)
 
-* Inputs: files, folders (searched recursively for audio) or a manifest TSV; ids are file stems;
-  the output keeps the input order.
+* Inputs: files, folders (searched recursively for audio) or a manifest
+  (:func:`textless.data.manifest.read_items`); ids are file stems unless the manifest names
+  them; the output keeps the input order.
 * Batches: items sorted by duration (longest first) and grouped so that
   ``items x longest`` stays within ``max_batch_s`` seconds of padded audio.
 * Errors: an unreadable/too short/too long file is recorded in ``OUT.errors.tsv``
@@ -33,6 +34,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from .data.manifest import ManifestItem, check_unique_ids, folder_items, read_items
 from .distributed import init_distributed
 from .errors import AudioError, TextlessError
 from .files import atomic_open
@@ -41,7 +43,6 @@ from .progress import progress
 
 log = logging.getLogger(__name__)
 
-AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".mp3", ".opus", ".aiff", ".aif", ".au", ".sph")
 DEFAULT_MAX_BATCH_S = 100.0
 
 
@@ -65,42 +66,6 @@ class EncodeSummary:
 
 
 # ----------------------------------------------------------------------------- inputs
-def read_manifest(path) -> list[Path]:
-    """A manifest TSV: fairseq's (first line a root folder, then ``relpath<TAB>n_samples``) or one
-    ``path`` / ``id<TAB>path`` per line (relative paths are taken from the manifest's folder)."""
-    path = Path(path)
-    try:
-        lines = [ln.rstrip("\n") for ln in path.read_text(encoding="utf-8").splitlines()]
-    except OSError as e:
-        raise TextlessError(f"{path}: cannot read manifest ({e.strerror})") from None
-    lines = [ln for ln in lines if ln.strip()]
-    if not lines:
-        return []
-    root = path.parent
-    if "\t" not in lines[0] and Path(lines[0]).is_dir():
-        root, lines = Path(lines[0]), lines[1:]
-        return [root / ln.split("\t")[0] for ln in lines]
-    out = []
-    for ln in lines:
-        cols = ln.split("\t")
-        p = Path(cols[1] if len(cols) >= 2 and not cols[1].strip().isdigit() else cols[0])
-        out.append(p if p.is_absolute() else root / p)
-    return out
-
-
-def check_unique_ids(items: Sequence[Item]) -> None:
-    """Raise :class:`TextlessError` naming both paths when two items share an id (their output
-    files, or their lines in a unit file, would be confused)."""
-    seen: dict[str, Path] = {}
-    for it in items:
-        if it.id in seen:
-            raise TextlessError(
-                f"two inputs have the id {it.id!r}: {seen[it.id]} and {it.path} (ids are file stems; "
-                "rename one, or encode them in separate runs)"
-            )
-        seen[it.id] = it.path
-
-
 def collect_inputs(
     inputs: Sequence[str | os.PathLike] = (), manifest=None, *, unique_ids: bool = False
 ) -> list[Item]:
@@ -108,21 +73,15 @@ def collect_inputs(
 
     ``unique_ids``: refuse two inputs with the same stem (see :func:`check_unique_ids`); the
     commands that name results after ids set it, so the error comes before any model loads."""
-    paths: list[Path] = []
+    found: list[ManifestItem] = []
     for x in inputs:
-        p = Path(x)
-        if p.is_dir():
-            found = sorted(f for f in p.rglob("*") if f.suffix.lower() in AUDIO_SUFFIXES and f.is_file())
-            if not found:
-                raise TextlessError(f"{p}: no audio files ({', '.join(AUDIO_SUFFIXES[:3])}...) in this folder")
-            paths.extend(found)
-        else:
-            paths.append(p)  # missing files become error rows, they do not stop the run
+        p = Path(x)  # a missing file becomes an error row, it does not stop the run
+        found.extend(folder_items(p) if p.is_dir() else [ManifestItem(p.stem, p)])
     if manifest is not None:
-        paths.extend(read_manifest(manifest))
-    if not paths:
+        found.extend(read_items(manifest))
+    if not found:
         raise TextlessError("no inputs: give audio files, a folder, or --manifest")
-    items = [Item(i, p.stem, p) for i, p in enumerate(paths)]
+    items = [Item(i, it.id, it.path) for i, it in enumerate(found)]
     if unique_ids:
         check_unique_ids(items)
     return items

@@ -27,3 +27,15 @@ def init_distributed(device: str | torch.device = "cpu") -> tuple[int, int, torc
         dist.init_process_group("nccl" if device.type == "cuda" else "gloo",
                                 timeout=datetime.timedelta(hours=12))
     return dist.get_rank(), dist.get_world_size(), device
+
+
+def average_gradients(params, world: int) -> None:
+    """Average the ``.grad`` of ``params`` over the ``world`` processes (parameters outside DDP)."""
+    if world <= 1:
+        return
+    import torch.distributed as dist
+
+    for p in params:
+        if p.grad is not None:
+            dist.all_reduce(p.grad)
+            p.grad /= world

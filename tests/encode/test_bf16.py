@@ -78,7 +78,7 @@ def test_bf16_flag_spelling_auto_and_force(command):
     from textless.cli import build_parser
 
     def parse(*args):
-        ns = build_parser().parse_args([command, "--out", "o", *args])
+        ns = build_parser().parse_args([command, "-o" if command == "encode" else "--out", "o", *args])
         return ns.bf16, ns.audio
 
     assert parse("a.wav") == (False, ["a.wav"])

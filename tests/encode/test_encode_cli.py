@@ -14,7 +14,7 @@ from textless.cli import main
 def _encode(tiny_model, out, *inputs, extra=()):
     ckpt, km, layer = tiny_model
     return main(["encode", "--checkpoint", str(ckpt), "--layer", str(layer), "--kmeans", str(km),
-                 "--out", str(out), *map(str, inputs), *extra])
+                 "-o", str(out), *map(str, inputs), *extra])
 
 
 def _expected_units(tiny_model, path):
@@ -95,7 +95,7 @@ def test_model_folder_equals_checkpoint_and_kmeans(tiny_model, corpus, tmp_path)
     save_pipeline_dir(d, name="tiny", layer=layer,
                       files={"encoder": "encoder.safetensors", "quantizer": "quantizer.safetensors"})
     a, b = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
-    assert main(["encode", "--model", str(d), "--out", str(a), str(corpus)]) == 0
+    assert main(["encode", "--model", str(d), "-o", str(a), str(corpus)]) == 0
     assert _encode(tiny_model, b, corpus) == 0
     strip = lambda p: [{k: v for k, v in json.loads(ln).items() if k != "model"} for ln in p.read_text().splitlines()]  # noqa: E731
     assert strip(a) == strip(b) and len(strip(a)) == 6
@@ -122,18 +122,18 @@ def test_train_kmeans_cli(tiny_model, corpus, tmp_path):
     from textless.components import load_component
 
     ckpt, _, _ = tiny_model
-    out = tmp_path / "km.safetensors"
+    out = tmp_path / "km"
     args = ["train", "kmeans", "--checkpoint", str(ckpt), "--layer", "1", "-k", "5",
-            "--max-frames", "2000", "--niter", "5", "--out", str(out), str(corpus)]
+            "--max-frames", "2000", "--steps", "5", "--out", str(out), str(corpus)]
     assert main(args) == 0
-    q = load_component(out)
+    q = load_component(out / "quantizer.safetensors")
     assert (q.vocab_size, q.dim, q.cfg.layer, q.cfg.encoder) == (5, 48, 1, "tiny")
 
 
 @pytest.mark.parametrize("argv, message", [
-    (["encode", "--checkpoint", "x.pt", "--layer", "1", "--out", "x.jsonl", "a.wav"], "give --model"),
-    (["encode", "--checkpoint", "nope.pt", "--kmeans", "k", "--out", "x.jsonl", "a.wav"], "no such"),
-    (["encode", "--model", "no-such-bundle", "--out", "x.jsonl", "a.wav"], "no-such-bundle"),
+    (["encode", "--checkpoint", "x.pt", "--layer", "1", "-o", "x.jsonl", "a.wav"], "give --model"),
+    (["encode", "--checkpoint", "nope.pt", "--kmeans", "k", "-o", "x.jsonl", "a.wav"], "no such"),
+    (["encode", "--model", "no-such-bundle", "-o", "x.jsonl", "a.wav"], "no-such-bundle"),
 ])
 def test_user_errors_are_one_line(argv, message, capsys):
     assert main(argv) == 2
@@ -148,7 +148,7 @@ def test_encode_without_flags_uses_the_bundled_default(tmp_path):
     from textless.units import read_units
 
     write_audio(tmp_path / "a.wav", np.random.default_rng(0).normal(0, 0.1, 16000).astype("float32"), 16000)
-    assert main(["encode", "--out", str(tmp_path / "o.jsonl"), str(tmp_path / "a.wav")]) == 0
+    assert main(["encode", "-o", str(tmp_path / "o.jsonl"), str(tmp_path / "a.wav")]) == 0
     (utt,) = read_units(tmp_path / "o.jsonl")
     assert utt.model == "default" and utt.frame_rate == 50 and len(utt.units) > 0
 
@@ -156,7 +156,7 @@ def test_encode_without_flags_uses_the_bundled_default(tmp_path):
 def test_layer_must_match_kmeans(tiny_model, corpus, tmp_path, capsys):
     ckpt, km, _ = tiny_model
     assert main(["encode", "--checkpoint", str(ckpt), "--layer", "3", "--kmeans", str(km),
-                 "--out", str(tmp_path / "o.jsonl"), str(corpus)]) == 2
+                 "-o", str(tmp_path / "o.jsonl"), str(corpus)]) == 2
     assert "layer 2" in capsys.readouterr().err
 
 

@@ -33,7 +33,7 @@ def toy_data(n_utts=6, seconds=2, run=25, seed=0):
 
 def config(**kw):
     base = dict(model=dataclasses.asdict(TINY), num_classes=4, crop_s=1.0, batch_size=4,
-                warmup_steps=5, max_steps=1000, lr=2e-3, checkpoint_every=10, mask_length=5)
+                warmup_steps=5, steps=1000, lr=2e-3, save_every=10, mask_length=5)
     return PretrainConfig(**{**base, **kw})
 
 
@@ -60,7 +60,7 @@ def test_resume_continues_the_same_run(tmp_path):
 
 def test_learns_a_toy_task_and_exports_an_encoder(tmp_path):
     torch.set_num_threads(2)
-    trainer = Pretrainer(config(max_steps=40, crop_s=0.6, lr=3e-3), toy_data(n_utts=4), tmp_path)
+    trainer = Pretrainer(config(steps=40, crop_s=0.6, lr=3e-3), toy_data(n_utts=4), tmp_path)
     history = trainer.train()
     early = np.mean([h["loss"] for h in history[:10]])
     late = np.mean([h["loss"] for h in history[-10:]])

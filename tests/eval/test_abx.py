@@ -94,12 +94,12 @@ def test_cli_exact_form(synthetic_abx, tmp_path):
     feats_dir, item_path = synthetic_abx
     out = tmp_path / "result.json"
     assert main(["eval", "abx", str(feats_dir), str(item_path), "--frame-shift", "0.01",
-                 "--speaker", "both", "--legacy-slicing", "--out", str(out)]) == 0
+                 "--speaker-mode", "both", "--legacy-slicing", "-o", str(out)]) == 0
     result = json.loads(out.read_text())
     ref = ours(feats_dir, item_path, 0.01, legacy_slicing=True)
     assert (result["within"], result["across"]) == (ref.within, ref.across)
     assert main(["eval", "abx", str(feats_dir), str(item_path), "--frame-shift", "0.01",
-                 "--speaker", "within", "--out", str(out)]) == 0
+                 "--speaker-mode", "within", "-o", str(out)]) == 0
     result = json.loads(out.read_text())
     assert result["across"] is None and 0 < result["within"] < 0.5
 
@@ -108,12 +108,12 @@ def test_cli_user_errors(synthetic_abx, tmp_path, capsys):
     from textless.cli import main
 
     feats_dir, item_path = synthetic_abx
-    assert main(["eval", "abx", str(feats_dir), str(item_path), "--out", "x.json"]) == 2
+    assert main(["eval", "abx", str(feats_dir), str(item_path), "-o", "x.json"]) == 2
     assert "--frame-shift" in capsys.readouterr().err
     bad = tmp_path / "bad.item"
     bad.write_text("#header\nutt0 0.1 0.2 a b\n")
     assert main(["eval", "abx", str(feats_dir), str(bad), "--frame-shift", "0.01",
-                 "--out", "x.json"]) == 2
+                 "-o", "x.json"]) == 2
     assert "expected 7 fields" in capsys.readouterr().err
 
 

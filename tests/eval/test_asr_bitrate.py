@@ -59,7 +59,7 @@ def test_cli_wer_without_transcripts(speech_dir, tmp_path, backend):
     ref.mkdir()
     shutil.copy(speech_dir / "slt_0.wav", ref / "a.wav")
     out = tmp_path / "wer.json"
-    assert main(["eval", "wer", str(ref), str(ref), "--no-phones", "--out", str(out)]) == 0
+    assert main(["eval", "wer", str(ref), str(ref), "--no-phones", "-o", str(out)]) == 0
     r = json.loads(out.read_text())
     assert r["wer_reference"] == 0.0 and r["wer_resynthesis"] == 0.0 and "per_reference" not in r
     assert main(["eval", "wer", str(ref), str(ref), "--asr", "whisper"]) == 2  # needs --asr-model
@@ -79,7 +79,7 @@ def test_cli_bitrate(tmp_path, capsys):
                   id=f"u{i}").deduplicated() for i in range(3)]
     path = write_units(tmp_path / "u.jsonl", utts)
     out = tmp_path / "b.json"
-    assert main(["eval", "bitrate", str(path), "--out", str(out)]) == 0
+    assert main(["eval", "bitrate", str(path), "-o", str(out)]) == 0
     r = json.loads(out.read_text())
     assert r["vocab_bps"] == pytest.approx(bitrate(utts, "vocab"))
     assert r["entropy_bps"] == pytest.approx(bitrate(utts, "entropy"))
@@ -90,7 +90,7 @@ def test_cli_bitrate(tmp_path, capsys):
     assert main(["eval", "bitrate", str(fs)]) == 2
     assert "--frame-rate" in capsys.readouterr().err
     assert main(["eval", "bitrate", str(fs), "--frame-rate", "50", "--vocab-size", "50",
-                 "--out", str(out)]) == 0
+                 "-o", str(out)]) == 0
     assert json.loads(out.read_text())["vocab_bps"] == pytest.approx(50 * np.log2(50))
 
 

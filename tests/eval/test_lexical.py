@@ -121,7 +121,7 @@ def test_cli_lexical_end_to_end(tiny_pipeline, tmp_path):
         for name, voice, freq, word, correct, i in rows])
     out, js = tmp_path / "sub", tmp_path / "acc.json"
     assert main(["eval", "lexical", str(tmp_path / "data"), "--model", str(tiny_pipeline),
-                 "--out", str(out), "--json", str(js)]) == 0
+                 "--out", str(out), "-o", str(js)]) == 0
     sub = lx.read_submission(out / "lexical" / "dev.txt")
     pipe = load_pipeline(str(tiny_pipeline))
     names = [r[0] for r in rows]
@@ -133,7 +133,7 @@ def test_cli_lexical_end_to_end(tiny_pipeline, tmp_path):
     # scoring the written submission again through the CLI gives the same accuracy
     js2 = tmp_path / "acc2.json"
     assert main(["eval", "lexical", str(tmp_path / "data"), "--submission",
-                 str(out / "lexical" / "dev.txt"), "--json", str(js2)]) == 0
+                 str(out / "lexical" / "dev.txt"), "-o", str(js2)]) == 0
     assert json.loads(js2.read_text())["all"] == result["all"]
 
 
@@ -161,12 +161,12 @@ def test_cli_abx_from_pipeline(tiny_pipeline, tmp_path, speech_dir):
     expected = abx(units, read_item_file(item), AbxConfig(1 / pipe.frame_rate))
     out = tmp_path / "r.json"
     assert main(["eval", "abx", str(speech_dir), str(item), "--model", str(tiny_pipeline),
-                 "--features", "units", "--out", str(out)]) == 0
+                 "--features", "units", "-o", str(out)]) == 0
     got = json.loads(out.read_text())
     assert expected.within is not None and expected.across is not None
     assert got["within"] == expected.within and got["across"] == expected.across
     assert main(["eval", "abx", str(speech_dir), str(item), "--model", str(tiny_pipeline),
-                 "--out", str(out)]) == 0
+                 "-o", str(out)]) == 0
     assert 0.0 <= json.loads(out.read_text())["within"] <= 1.0
 
 
@@ -180,7 +180,7 @@ def test_cli_syntactic_submission(tmp_path, capsys):
     sub = lx.write_submission(tmp_path / "sub" / "syntactic" / "dev.txt", {r[0]: r[-1] for r in SYN})
     js = tmp_path / "acc.json"
     assert main(["eval", "syntactic", str(tmp_path), "--submission", str(sub),
-                 "--json", str(js)]) == 0
+                 "-o", str(js)]) == 0
     assert json.loads(js.read_text())["all"] == pytest.approx(1.75 / 3)
     assert "58.33 %" in capsys.readouterr().out
     assert main(["eval", "syntactic", str(tmp_path)]) == 2  # neither --model nor --submission
@@ -272,7 +272,7 @@ def _eval_submission(task, dataset, scores, tmp_path):
 
     sub = lx.write_submission(tmp_path / "sub" / task / "dev.txt", scores)
     js = tmp_path / f"{task}.json"
-    assert main(["eval", task, str(dataset), "--submission", str(sub), "--json", str(js)]) == 0
+    assert main(["eval", task, str(dataset), "--submission", str(sub), "-o", str(js)]) == 0
     return json.loads(js.read_text())
 
 

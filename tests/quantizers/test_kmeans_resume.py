@@ -10,6 +10,7 @@ import torch
 
 from textless import audio
 from textless.cli import main
+from textless.data.manifest import folder_items
 from textless.errors import TextlessError
 from textless.quantizers.kmeans import (
     FrameReservoir, state_dir_for, train_kmeans_file, train_kmeans_on_corpus,
@@ -110,11 +111,29 @@ def test_train_kmeans_file_writes_out_and_removes_its_state(mfcc, paths, tmp_pat
     assert torch.equal(km.centers, _train(mfcc, paths).centers)
 
 
-def test_train_kmeans_cli_checkpoints_with_save_every(speech_dir, tmp_path, capsys):
-    out = tmp_path / "km.safetensors"
-    args = ["train", "kmeans", "--spectral", "mfcc", "-k", "4", "--max-frames", "500", "--niter", "3",
-            "--out", str(out), str(speech_dir)]
+def test_train_kmeans_cli_writes_a_run_folder(speech_dir, tmp_path, capsys):
+    from textless.components import load_component
+    from textless.trainer import read_log
+
+    out = tmp_path / "km"
+    base = ["train", "kmeans", "--spectral", "mfcc", "-k", "4", "--max-frames", "500", str(speech_dir)]
+    args = base + ["--steps", "3", "--out", str(out)]
     assert main(args + ["--save-every", "0"]) == 2
     assert "--save-every" in capsys.readouterr().err
     assert main(args + ["--save-every", "2"]) == 0
-    assert out.is_file() and not (tmp_path / "km.safetensors.state").exists()
+    n = len(folder_items(speech_dir))
+    assert torch.load(out / "state.pt", weights_only=True)["files_done"] == n  # kept: the run is done
+    records = read_log(out)
+    passes = [r["files_done"] for r in records if "files_done" in r]
+    assert passes == sorted({*range(2, n + 1, 2), n})  # every --save-every files, and the last
+    lloyd = [r for r in records if "step" in r]
+    assert [r["step"] for r in lloyd] == [1, 2, 3]
+    assert all(a["objective"] >= b["objective"] for a, b in zip(lloyd, lloyd[1:]))  # Lloyd never rises
+    assert load_component(out / "quantizer.safetensors").vocab_size == 4
+    # the spellings before run folders: --niter, and --out FILE.safetensors (state removed at the end)
+    legacy = tmp_path / "km.safetensors"
+    assert main(base + ["--niter", "3", "--out", str(legacy)]) == 0
+    err = capsys.readouterr().err
+    assert "--niter is deprecated, use --steps" in err and "a .safetensors file is deprecated" in err
+    assert legacy.is_file() and not (tmp_path / "km.safetensors.state").exists()
+    assert torch.equal(load_component(legacy).centers, load_component(out / "quantizer.safetensors").centers)

@@ -2,10 +2,8 @@
 
 import json
 import os
-import signal
 import subprocess
 import sys
-import time
 
 import pytest
 import torch
@@ -28,7 +26,7 @@ def lm_path(tmp_path):
 
 def test_score_cli(corpus, lm_path, tmp_path, capsys):
     out = tmp_path / "scores.jsonl"
-    assert main(["score", "--ulm", str(lm_path), "--units", str(corpus), "--out", str(out),
+    assert main(["score", "--ulm", str(lm_path), "--units", str(corpus), "-o", str(out),
                  "--batch-size", "5"]) == 0
     rows = [json.loads(line) for line in out.read_text().splitlines()]
     utts = read_units(corpus)
@@ -54,7 +52,7 @@ def test_continue_cli_units(corpus, lm_path, tmp_path):
 
 def test_user_errors_are_one_line(corpus, tmp_path, capsys):
     assert main(["score", "--ulm", str(tmp_path / "nope"), "--units", str(corpus),
-                 "--out", str(tmp_path / "s.jsonl")]) == 2
+                 "-o", str(tmp_path / "s.jsonl")]) == 2
     assert main(["continue", "--units", str(corpus), "--out", str(tmp_path / "c")]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 2 and all(e.startswith("textless: error:") for e in err)
@@ -67,39 +65,8 @@ def _train_args(corpus, out, *extra):
 
 
 @pytest.mark.slow
-def test_kill_and_resume_gives_the_same_next_loss(corpus, tmp_path):
-    out = tmp_path / "run"
-    args = _train_args(corpus, out, "--max-steps", "100000", "--save-every", "7")
-    proc = subprocess.Popen(args, env=ENV, stderr=subprocess.PIPE)
-    state = out / "checkpoint_last.pt"
-    deadline = time.time() + 240  # a loaded machine imports torch slowly
-    while not state.is_file() and time.time() < deadline and proc.poll() is None:
-        time.sleep(0.05)
-    time.sleep(0.3)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
-    assert state.is_file(), proc.stderr.read().decode()
-    step = torch.load(state, weights_only=True)["step"]
-    before = {r["step"]: r["loss"] for r in read_log(out)}  # may run past the checkpoint
-    resumed = subprocess.run(args[:-4] + ["--max-steps", "100000", "--save-every", "7",
-                                          "--stop-at-step", str(step + 3)],
-                             env=ENV, capture_output=True, text=True)
-    assert resumed.returncode == 0, resumed.stderr
-    after = {r["step"]: r["loss"] for r in read_log(out)}
-    assert sorted(after) == list(range(1, step + 4))
-    assert all(after[s] == before[s] for s in range(1, step + 1))
-    compared = [s for s in range(step + 1, step + 4) if s in before]
-    assert all(after[s] == before[s] for s in compared)
-    # and an uninterrupted run (here, in this process) gives the same next loss
-    fresh = tmp_path / "fresh"
-    assert main(_train_args(corpus, fresh, "--max-steps", "100000", "--save-every", "1000",
-                            "--stop-at-step", str(step + 1))[3:]) == 0
-    assert read_log(fresh)[-1]["loss"] == pytest.approx(after[step + 1], rel=1e-6)
-
-
-@pytest.mark.slow
 def test_ddp_two_gloo_processes_equal_accumulation(corpus, tmp_path):
-    common = ["--max-steps", "3", "--save-every", "3", "--dropout", "0", "--valid-fraction", "0"]
+    common = ["--steps", "3", "--save-every", "3", "--dropout", "0", "--valid-fraction", "0"]
     ddp = subprocess.run(
         [sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", "2", "--master-port",
          "0", "--rdzv-backend", "c10d", "--rdzv-endpoint", "localhost:0", "-m", "textless", *

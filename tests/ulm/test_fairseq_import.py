@@ -172,7 +172,7 @@ def test_gslm_as_user_bundle_and_cli(gslm_dir, tmp_path):
     seq = torch.tensor([3, 1, 4])
     units_file = write_units(tmp_path / "u.jsonl", [Units(seq, vocab_size=UNITS, id="a")])
     out = tmp_path / "s.jsonl"
-    assert main(["score", "--ulm", str(path), "--units", str(units_file), "--out", str(out)]) == 0
+    assert main(["score", "--ulm", str(path), "--units", str(units_file), "-o", str(out)]) == 0
     row = json.loads(out.read_text())
     assert row["logprob"] == pytest.approx(score_sequences(model, [seq])[0][0], abs=1e-5)
     assert row["num_tokens"] == 4

@@ -35,7 +35,7 @@ def pretrained(tmp_path_factory):
     d = tmp_path_factory.mktemp("pre")
     units, _ = labelled(60, seed=0)
     path = write_units(d / "c.jsonl", [Units(u, vocab_size=12, id=str(i)) for i, u in enumerate(units)])
-    train_ulm(TrainConfig(train=str(path), out_dir=str(d / "run"), max_tokens=128, max_steps=60,
+    train_ulm(TrainConfig(train=str(path), out_dir=str(d / "run"), max_tokens=128, steps=60,
                           lr=3e-3, warmup_steps=5, save_every=60, valid_fraction=0.0, seed=1),
               UnitLMConfig.tiny(vocab_size=12, dropout=0.0))
     from textless.ulm.checkpoint import load_ulm

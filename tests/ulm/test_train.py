@@ -13,13 +13,13 @@ TINY = UnitLMConfig.tiny(vocab_size=12, dropout=0.1)
 
 
 def cfg(corpus, out, **kw):
-    base = dict(train=str(corpus), out_dir=str(out), max_tokens=64, max_steps=12, lr=3e-3,
+    base = dict(train=str(corpus), out_dir=str(out), max_tokens=64, steps=12, lr=3e-3,
                 warmup_steps=3, save_every=4, valid_every=6, valid_fraction=0.25, seed=3)
     return TrainConfig(**{**base, **kw})
 
 
 def test_overfits_tiny_corpus(corpus, tmp_path):
-    result = train_ulm(cfg(corpus, tmp_path / "run", max_steps=150, valid_every=50), TINY)
+    result = train_ulm(cfg(corpus, tmp_path / "run", steps=150, valid_every=50), TINY)
     records = read_log(tmp_path / "run")
     assert [r["step"] for r in records] == list(range(1, 151))
     first, last = records[0]["loss"], records[-1]["loss"]

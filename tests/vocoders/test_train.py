@@ -41,7 +41,7 @@ def corpus(tmp_path_factory):
     return d
 
 
-CFG = dict(batch_size=2, segment_frames=4, checkpoint_every=1, valid_utterances=1, disc_width=0.05)
+CFG = dict(batch_size=2, segment_frames=4, save_every=1, valid_every=1, valid_utterances=1, disc_width=0.05)
 
 
 def _state(path):
@@ -82,10 +82,11 @@ def test_tiny_training_writes_usable_files_and_resumes_exactly(corpus, tmp_path)
 
     from textless.errors import TextlessError
 
-    with pytest.raises(TextlessError, match="disc-width"):
+    with pytest.raises(TextlessError, match=r"other settings \(disc_width\)"):
         train_vocoder(corpus / "list.tsv", tmp_path / "b", TrainConfig(**{**cfg.__dict__, "disc_width": 0.25}), **args)
+    (tmp_path / "wide.json").write_text(json.dumps({**TINY, "embedding_dim": 4}))
     with pytest.raises(TextlessError, match="generator config"):
-        train_vocoder(corpus / "list.tsv", tmp_path / "b", TrainConfig(**{**cfg.__dict__, "f0": False}), **args)
+        train_vocoder(corpus / "list.tsv", tmp_path / "b", cfg, **{**args, "generator": str(tmp_path / "wide.json")})
 
     voc = load_component(straight)
     assert voc.config.speakers == ("a", "b") and voc.config.f0 and voc.config.duration_predictor
@@ -131,7 +132,7 @@ def test_init_starts_from_a_generator_file_and_refuses_another_config(corpus, tm
     args = dict(units=corpus / "units.jsonl", generator=str(corpus / "tiny.json"), show_progress=False)
     first = train_vocoder(corpus / "list.tsv", tmp_path / "a", TrainConfig(steps=2, disc_start=2, **CFG), **args)
     # lr 0: the fine-tuned run exports exactly the weights it started from
-    still = TrainConfig(steps=1, disc_start=1, **{**CFG, "checkpoint_every": 1}, lr=0.0)
+    still = TrainConfig(steps=1, disc_start=1, **{**CFG, "save_every": 1}, lr=0.0)
     tuned = train_vocoder(corpus / "list.tsv", tmp_path / "b", still, init=first, **args)
     _assert_same(load_file(first), load_file(tuned), exact=False)  # weight norm re-applied, folded again
     # without --init, the same run starts from other (random) weights
@@ -162,8 +163,8 @@ def test_batches_are_a_function_of_step_and_split_over_ranks(corpus):
 
 def test_ddp_two_processes_equal_one_process(corpus, tmp_path):
     common = ["train", "vocoder", "--audio", str(corpus / "list.tsv"), "--units", str(corpus / "units.jsonl"),
-              "--config", str(corpus / "tiny.json"), "--steps", "2", "--segment-frames", "4", "--valid", "1",
-              "--disc-width", "0.05", "--checkpoint-every", "2"]
+              "--config", str(corpus / "tiny.json"), "--steps", "2", "--segment-frames", "4", "--valid-utterances", "1",
+              "--disc-width", "0.05", "--save-every", "2"]
     import socket
 
     with socket.socket() as sock:  # a free port for the rendezvous
@@ -176,7 +177,7 @@ def test_ddp_two_processes_equal_one_process(corpus, tmp_path):
         env=env, capture_output=True, text=True, timeout=240,
     )
     assert ddp.returncode == 0, ddp.stderr[-3000:]
-    cfg = TrainConfig(steps=2, **{**CFG, "batch_size": 2, "checkpoint_every": 2})
+    cfg = TrainConfig(steps=2, **{**CFG, "batch_size": 2, "save_every": 2})
     train_vocoder(corpus / "list.tsv", tmp_path / "one", cfg, units=corpus / "units.jsonl",
                   generator=str(corpus / "tiny.json"), show_progress=False)
     a, b = _state(tmp_path / "ddp" / "state.pt"), _state(tmp_path / "one" / "state.pt")
@@ -193,7 +194,7 @@ def test_audio_folder_is_searched_recursively_and_ids_must_be_unique(tmp_path):
     for sub, name in (("a", "x1"), ("b", "x2"), ("b/c", "x3")):
         (tmp_path / sub).mkdir(parents=True, exist_ok=True)
         sf.write(tmp_path / sub / f"{name}.wav", np.zeros(800, dtype=np.float32), 16000)
-    assert sorted(p.stem for p, _ in read_audio_list(tmp_path)) == ["x1", "x2", "x3"]
+    assert sorted(it.id for it in read_audio_list(tmp_path)) == ["x1", "x2", "x3"]
     sf.write(tmp_path / "x1.wav", np.zeros(800, dtype=np.float32), 16000)
-    with pytest.raises(TextlessError, match="same id 'x1'"):
+    with pytest.raises(TextlessError, match="two inputs have the id 'x1'"):
         read_audio_list(tmp_path)

@@ -48,7 +48,14 @@ def one_line(message: str) -> str:
 
 
 class Parser(argparse.ArgumentParser):
-    """argparse whose usage errors are one line and exit status 2."""
+    """argparse whose usage errors are one line and exit status 2, and whose ``--help`` leaves
+    out deprecated spellings (:mod:`textless.cli.flags`)."""
+
+    def __init__(self, *args, **kwargs):
+        from .flags import Formatter
+
+        kwargs.setdefault("formatter_class", Formatter)
+        super().__init__(*args, **kwargs)
 
     def error(self, message):
         self.exit(2, f"textless: error: {message} (see '{self.prog} --help')\n")

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from ..errors import TextlessError
+from .flags import add_output, add_trainer_flags, check_device, check_positive
 
 log = logging.getLogger(__name__)
 
@@ -16,16 +17,17 @@ INPUT_HELP = "audio files or folders (searched recursively)"
 
 def _add_inputs(p):
     p.add_argument("audio", nargs="*", help=INPUT_HELP)
-    p.add_argument("--manifest", help="TSV of inputs: 'path' or 'id<TAB>path' per line, or a fairseq "
-                   "manifest (root folder, then 'relpath<TAB>n_samples')")
+    p.add_argument("--manifest", help="TSV of inputs: 'path', 'path<TAB>speaker' or 'id<TAB>path' per "
+                   "line, or a fairseq manifest (root folder, then 'relpath<TAB>n_samples')")
 
 
-def _add_encoder(p, required_layer=False):
+def _add_encoder(p, device=True):
     p.add_argument("--checkpoint", help="encoder: fairseq HuBERT/wav2vec2 .pt, Hugging Face folder, "
                    "or a textless .safetensors")
     p.add_argument("--spectral", choices=("mfcc", "logmel"), help="spectral features instead of a checkpoint")
     p.add_argument("--layer", type=int, help="transformer layer, counted from 1 (fairseq's output_layer)")
-    p.add_argument("--device", default="cpu", help="cpu, cuda (each torchrun process takes cuda:LOCAL_RANK)")
+    if device:
+        p.add_argument("--device", default="cpu", help="cpu, cuda (each torchrun process takes cuda:LOCAL_RANK)")
     p.add_argument("--max-batch-seconds", type=float, default=100.0,
                    help="padded seconds of audio per batch (default 100); sets peak memory")
     p.add_argument("--bf16", action="store_const", const=True, default=False,
@@ -58,12 +60,12 @@ def register(commands, groups):
 
     p = commands.add_parser(
         "encode", help="audio -> units (JSON Lines: id, units, durations; or fairseq id|units)",
-        description="Input order is kept; ids are file stems and must be unique. Batches group files "
-        "of similar length. An unreadable file goes to OUT.errors.tsv and the rest completes (exit "
-        "status 2 when no file could be encoded, or with --strict when any failed). Rerunning the "
-        "same command after a kill resumes from OUT.partial, unless an input or the model changed. "
-        "Under 'torchrun --nproc_per_node N -m textless encode ...' the inputs are sharded over "
-        "processes and rank 0 writes OUT.",
+        description="Input order is kept; ids are file stems (or those a manifest names) and must be "
+        "unique. Batches group files of similar length. An unreadable file goes to OUTPUT.errors.tsv "
+        "and the rest completes (exit status 2 when no file could be encoded, or with --strict when "
+        "any failed). Rerunning the same command after a kill resumes from OUTPUT.partial, unless an "
+        "input or the model changed. Under 'torchrun --nproc_per_node N -m textless encode ...' the "
+        "inputs are sharded over processes and rank 0 writes OUTPUT.",
     )
     _add_inputs(p)
     _add_strict(p)
@@ -72,8 +74,8 @@ def register(commands, groups):
     _add_encoder(p)
     p.add_argument("--kmeans", help="k-means: official km.bin or textless .safetensors (with --checkpoint)")
     p.add_argument("--no-dedup", action="store_true", help="one unit per frame (no durations)")
-    p.add_argument("--format", choices=("jsonl", "fairseq"), help="default: from OUT's suffix (.jsonl)")
-    p.add_argument("--out", required=True, help="output unit file")
+    p.add_argument("--format", choices=("jsonl", "fairseq"), help="default: from OUTPUT's suffix (.jsonl)")
+    add_output(p, "output unit file", required=True)
     p.set_defaults(func=cmd_encode)
 
     p = commands.add_parser(
@@ -98,19 +100,18 @@ def register(commands, groups):
         description="Features are streamed file by file; a uniform random sample of at most "
         "--max-frames frames is kept (reservoir), so memory is bounded by max_frames x dim x 4 bytes "
         "(default 200000 x 768 x 4 = 614 MB for HuBERT base) whatever the corpus size. Seeded. "
-        "The pass is checkpointed in OUT.state/ every --save-every files: rerunning the same command "
-        "after a kill resumes it and gives the same centroids; OUT.state/ is removed once OUT is written.",
+        "Writes OUT/state.pt (the pass, checkpointed every --save-every files: rerunning the same "
+        "command after a kill resumes it and gives the same centroids), log.jsonl and "
+        "quantizer.safetensors. k-means has no validation (no --valid-every) and runs in one process.",
     )
     _add_inputs(p)
-    _add_encoder(p)
+    _add_encoder(p, device=False)
     p.add_argument("-k", "--clusters", type=int, required=True, help="number of clusters K")
     p.add_argument("--max-frames", type=int, default=200_000,
                    help="frames kept for training (memory bound: max_frames x dim x 4 bytes)")
-    p.add_argument("--niter", type=int, default=50, help="k-means iterations")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--save-every", type=int, default=100,
-                   help="files between checkpoints of the feature pass in OUT.state/ (default 100)")
-    p.add_argument("--out", required=True, help="output .safetensors")
+    p.add_argument("--out", required=True, help="run folder (state.pt, log.jsonl, quantizer.safetensors)")
+    add_trainer_flags(p, steps=50, save_every=100, valid_every=None, unit="k-means (Lloyd) iterations",
+                      save_unit="files of the feature pass", deprecated={"--steps": ("--niter",)})
     p.set_defaults(func=cmd_train_kmeans)
 
 
@@ -212,8 +213,8 @@ def cmd_encode(args):
 
     items = _inputs(args, unique_ids=True)
     pipeline = _pipeline(args)
-    fmt = args.format or detect_format(args.out)
-    summary = encode_files(pipeline, items, args.out, deduplicate=not args.no_dedup, format=fmt,
+    fmt = args.format or detect_format(args.output)
+    summary = encode_files(pipeline, items, args.output, deduplicate=not args.no_dedup, format=fmt,
                            max_batch_s=args.max_batch_seconds)
     return _report(summary, "utterances", args.strict)
 
@@ -231,22 +232,33 @@ def cmd_s2st(args):
 
 
 def cmd_train_kmeans(args):
-    from ..quantizers.kmeans import train_kmeans_file
+    import shutil
+
+    from ..quantizers.kmeans import KMeansTrainConfig, state_dir_for, train_kmeans_run
 
     if args.clusters < 2:
         raise TextlessError("-k must be at least 2")
     if args.max_frames < args.clusters:
         raise TextlessError("--max-frames must be at least -k")
-    if args.save_every < 1:
-        raise TextlessError("--save-every must be at least 1")
+    check_positive(args, "steps", "save_every")
+    check_device(args.device)
     encoder, device = _load_encoder(args)
     _check_layer(encoder, args.layer)
     if getattr(encoder, "num_layers", 0) and args.layer is None:
         raise TextlessError("--layer is required for a transformer encoder")
     items = _inputs(args)
-    name = Path(args.checkpoint).stem if args.checkpoint else args.spectral
-    km = train_kmeans_file(encoder, [it.path for it in items], args.clusters, args.out, layer=args.layer,
-                           max_frames=args.max_frames, seed=args.seed, niter=args.niter,
-                           save_every=args.save_every, encoder_name=name, device=device, bf16=args.bf16)
+    legacy = Path(args.out).suffix == ".safetensors"  # --out FILE: the spelling before run folders
+    if legacy:
+        print(f"textless: warning: --out {args.out}: a .safetensors file is deprecated, --out is the "
+              "run folder (OUT/quantizer.safetensors)", file=sys.stderr)
+    config = KMeansTrainConfig(
+        out_dir=str(state_dir_for(args.out) if legacy else args.out), clusters=args.clusters,
+        layer=args.layer, max_frames=args.max_frames, steps=args.steps, save_every=args.save_every,
+        seed=args.seed, bf16=args.bf16, device=device,
+        encoder_name=Path(args.checkpoint).stem if args.checkpoint else args.spectral)
+    km = train_kmeans_run(encoder, [it.path for it in items], config)
+    if legacy:  # as before: OUT written, its state removed
+        km.save(args.out)
+        shutil.rmtree(config.out_dir, ignore_errors=True)
     log.info("wrote %s (K=%d, dim=%d)", args.out, km.vocab_size, km.dim)
     return 0

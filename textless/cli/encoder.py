@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import TextlessError
+from .flags import add_trainer_flags, check_device, check_positive
 
 
 def register(commands, groups):
@@ -53,8 +54,6 @@ def register(commands, groups):
     g.add_argument("--ffn-dim", type=int, default=1024, help="feed-forward width")
     g.add_argument("--conv-layers", type=int, default=2, help="conv front-end layers (kernel 5)")
     g = p.add_argument_group("optimisation")
-    g.add_argument("--steps", type=int, default=2000,
-                   help="optimizer steps of the schedule (warm-up, then cosine decay to lr/10)")
     g.add_argument("--stop-at-step", type=int, default=None, metavar="N",
                    help="end this run at step N without changing the schedule (resume later with a "
                    "larger N or without it)")
@@ -62,13 +61,10 @@ def register(commands, groups):
     g.add_argument("--crop-frames", type=int, default=200, help="frames per crop (50 Hz: 4 s)")
     g.add_argument("--lr", type=float, default=1e-3, help="peak learning rate (cosine decay)")
     g.add_argument("--warmup-steps", type=int, default=200, help="linear warm-up steps")
-    g.add_argument("--save-every", type=int, default=100, help="steps between checkpoints")
-    g.add_argument("--valid-every", type=int, default=200,
-                   help="steps between validations (frame accuracy on held-out sentences)")
-    g.add_argument("--seed", type=int, default=0, help="seed of the initialisation, batches, masks and perturbations")
-    g.add_argument("--device", default="cpu", help="cpu or cuda")
     g.add_argument("--workers", type=int, default=None,
                    help="processes preparing the data (default: torch's thread count)")
+    add_trainer_flags(p, steps=2000, save_every=100, valid_every=200,
+                      unit="optimizer steps (warm-up, then cosine decay to lr/10 at N)")
     p.set_defaults(func=cmd_train_encoder)
 
 
@@ -76,10 +72,8 @@ def cmd_train_encoder(args):
     from ..encoders.logmel import LogMelEncoderConfig
     from ..encoders.train import EncoderTrainConfig, train_encoder
 
-    for name in ("steps", "batch_size", "crop_frames", "save_every", "valid_every", "dim", "layers",
-                 "heads", "ffn_dim", "mask_length"):
-        if getattr(args, name) < 1:
-            raise TextlessError(f"--{name.replace('_', '-')} must be at least 1")
+    check_positive(args, "steps", "batch_size", "crop_frames", "save_every", "valid_every", "dim",
+                   "layers", "heads", "ffn_dim", "mask_length")
     if args.dim % args.heads:
         raise TextlessError(f"--dim {args.dim} is not a multiple of --heads {args.heads}")
     if not 0 <= args.mask_prob < 1 or args.perturb_views < 0 or args.eq_db < 0:
@@ -91,11 +85,7 @@ def cmd_train_encoder(args):
             raise TextlessError(f"{folder}: not a corpus folder (no manifest.tsv)")
     if not args.targets.is_file():
         raise TextlessError(f"{args.targets}: no such unit file")
-    if args.device.startswith("cuda"):
-        import torch
-
-        if not torch.cuda.is_available():
-            raise TextlessError("--device cuda: no CUDA device is available")
+    check_device(args.device)
     model = LogMelEncoderConfig(dim=args.dim, num_layers=args.layers, num_heads=args.heads,
                                 ffn_dim=args.ffn_dim, conv_layers=args.conv_layers)
     config = EncoderTrainConfig(

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from ..errors import TextlessError
 from ..files import atomic_open
+from .flags import add_flag, add_output
 
 
 def _write_json(path, obj) -> None:
@@ -26,7 +27,8 @@ def register(commands, groups):
     p.add_argument("item_file", metavar="ITEM_FILE")
     p.add_argument("--frame-shift", type=float, default=None,
                    help="seconds between frames (required without --model; 0.02 for HuBERT)")
-    p.add_argument("--speaker", choices=("within", "across", "both"), default="both")
+    add_flag(p, "--speaker-mode", deprecated=("--speaker",), choices=("within", "across", "both"),
+             default="both", help="ABX within speakers, across speakers, or both (default both)")
     p.add_argument("--legacy-slicing", action="store_true",
                    help="libri-light/zrc-abx2 slicing (drops each item's last frame)")
     p.add_argument("--distance", choices=("angular", "cosine", "kl", "kl_symmetric", "euclidean"),
@@ -40,7 +42,7 @@ def register(commands, groups):
                    help="with --model: encoder features or one-hot units")
     p.add_argument("--device", default="cpu",
                    help="device of the --model encoder (the ABX computation runs on the CPU)")
-    p.add_argument("--out", required=True, metavar="RESULT.json")
+    add_output(p, "RESULT.json", required=True)
     p.set_defaults(func=run_abx)
 
     for task, what in (("lexical", "sWUGGY"), ("syntactic", "sBLIMP")):
@@ -57,22 +59,24 @@ def register(commands, groups):
         p.add_argument("--normalize", action="store_true", help="score = logprob / tokens")
         p.add_argument("--device", default="cpu")
         p.add_argument("--out", default=".", help="submission folder (default: .)")
-        p.add_argument("--json", help="also write the accuracy here")
+        add_output(p, "also write the accuracy here (JSON)", deprecated=("--json",))
         p.set_defaults(func=run_lm_task, task=task)
 
     p = g.add_parser("wer", help="ASR WER/PER of reference vs resynthesized audio",
-                     description="Transcribe REFERENCE_DIR/X.wav and RESYNTH_DIR/X.wav and report "
-                     "WER(reference), WER(resynthesis), their difference, and PER.")
-    p.add_argument("reference_dir", metavar="REFERENCE_DIR")
+                     description="Transcribe REFERENCE/X.wav and RESYNTH_DIR/X.wav and report "
+                     "WER(reference), WER(resynthesis), their difference, and PER. REFERENCE is a "
+                     "folder or a manifest (a corpus manifest.tsv brings its transcripts.tsv).")
+    p.add_argument("reference_dir", metavar="REFERENCE")
     p.add_argument("resynth_dir", metavar="RESYNTH_DIR")
-    p.add_argument("--transcripts", help="id<TAB>text file (default: ASR of the reference audio)")
+    p.add_argument("--transcripts", help="id<TAB>text file (default: the manifest's transcripts, "
+                   "else ASR of the reference audio)")
     p.add_argument("--asr", choices=("pocketsphinx", "whisper", "wav2vec2"), default="pocketsphinx")
     p.add_argument("--asr-model", help="local checkpoint folder for whisper / wav2vec2")
     p.add_argument("--lm", help="ARPA language model for pocketsphinx (default: its bundled "
                    "news-text LM); `textless.data.align.write_bigram_lm` makes an in-domain one")
     p.add_argument("--no-phones", action="store_true", help="skip PER")
     p.add_argument("--device", default="cpu")
-    p.add_argument("--out", help="RESULT.json")
+    add_output(p, "RESULT.json")
     p.set_defaults(func=run_wer)
 
     p = g.add_parser("bitrate", help="bits per second of a unit file (both conventions)")
@@ -80,7 +84,7 @@ def register(commands, groups):
     p.add_argument("--frame-rate", type=float, help="Hz, for fairseq files without metadata")
     p.add_argument("--vocab-size", type=int, help="K, for fairseq files without metadata")
     p.add_argument("--tokenizer", help="BPE tokenizer JSON: also report its tokens' rates")
-    p.add_argument("--out", help="RESULT.json")
+    add_output(p, "RESULT.json")
     p.set_defaults(func=run_bitrate)
 
     p = g.add_parser("report", help="JSON + Markdown report with plots",
@@ -122,7 +126,7 @@ def run_abx(args):
     config = AbxConfig(
         frame_shift_s=frame_shift,
         distance="angular" if args.distance == "cosine" else args.distance,
-        speakers=("within", "across") if args.speaker == "both" else (args.speaker,),
+        speakers=("within", "across") if args.speaker_mode == "both" else (args.speaker_mode,),
         legacy_slicing=args.legacy_slicing,
         max_size_group=args.max_size_group or None,
         max_x_across=args.max_x_across,
@@ -136,7 +140,7 @@ def run_abx(args):
                      "max_x_across": config.max_x_across, "seed": config.seed,
                      "item_file": str(args.item_file), "features": str(args.features_dir),
                      "model": args.model}
-    _write_json(args.out, out)
+    _write_json(args.output, out)
     for mode in config.speakers:
         value = getattr(result, mode)
         print(f"ABX {mode} speaker: " + ("n/a" if value is None else f"{100 * value:.3f} %"))
@@ -173,8 +177,8 @@ def run_lm_task(args):
         lm = _load_lm(args, pipe)
         result = lx.evaluate_split(args.task, args.dataset, pipe, lm, args.out, args.split,
                                    normalize=args.normalize)
-    if args.json:
-        _write_json(args.json, result)
+    if args.output:
+        _write_json(args.output, result)
     line = f"{args.task} {args.split}: accuracy {100 * result['all']:.2f} % over {result['pairs']} pairs"
     if result.get("invocab") is not None:
         line += f", in-vocabulary {100 * result['invocab']:.2f} %"
@@ -191,8 +195,8 @@ def run_wer(args):
     utts = asr.pair_folders(args.reference_dir, args.resynth_dir, transcripts)
     backend = asr.get_backend(args.asr, args.asr_model, args.device, args.lm)
     result = asr.intelligibility(utts, backend, phones=not args.no_phones)
-    if args.out:
-        _write_json(args.out, result)
+    if args.output:
+        _write_json(args.output, result)
     print(f"WER reference {100 * result['wer_reference']:.2f} %, resynthesis "
           f"{100 * result['wer_resynthesis']:.2f} % (delta {100 * result['wer_delta']:+.2f})")
     if "per_reference" in result:
@@ -205,8 +209,8 @@ def run_bitrate(args):
 
     result = unit_file_bitrate(args.units_file, frame_rate=args.frame_rate,
                                vocab_size=args.vocab_size, tokenizer=args.tokenizer)
-    if args.out:
-        _write_json(args.out, result)
+    if args.output:
+        _write_json(args.output, result)
     rows = [("units", result)] + ([("tokens", result["tokenized"])] if args.tokenizer else [])
     for name, r in rows:
         line = f"{name}: {r['tokens_per_s']:.2f} tokens/s"

@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 from ..errors import TextlessError
+from .flags import add_output, add_speaker, add_trainer_flags, check_device, check_positive
 
 SIZES = ("tiny", "default", "big")
 
@@ -36,7 +37,7 @@ def register(commands, groups):
     p.add_argument("--top-p", type=float, default=1.0)
     p.add_argument("--seed", type=int)
     p.add_argument("--no-eos", action="store_true", help="never stop early at end-of-sequence")
-    p.add_argument("--speaker", metavar="NAME|INDEX", help="vocoder speaker: name or index")
+    add_speaker(p)
     p.add_argument("--device", default="cpu")
     p.set_defaults(func=cmd_continue)
 
@@ -49,7 +50,7 @@ def register(commands, groups):
     p.add_argument("--units", required=True, help="unit file (.jsonl or fairseq id|units)")
     p.add_argument("--tokenizer", help="BPE tokenizer JSON the --ulm was trained on: scores its "
                    "tokens of the deduplicated units (num_tokens = tokens + 1)")
-    p.add_argument("--out", required=True, help="output JSON Lines: id, logprob, num_tokens")
+    add_output(p, "output JSON Lines: id, logprob, num_tokens", required=True)
     p.add_argument("--deduplicate", action="store_true", help="collapse repeated units first")
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--device", default="cpu")
@@ -58,8 +59,9 @@ def register(commands, groups):
     train = groups["train"]
     p = train.add_parser(
         "ulm", help="train a unit LM on a JSON Lines unit corpus (resumes when OUT has a checkpoint)",
-        description="Run the same command again in the same --out to resume after a kill. "
-        "Under torchrun each process trains on its share of every step (DDP).",
+        description="Writes OUT/state.pt, log.jsonl, ulm.safetensors and ulm_best.safetensors "
+        "(best validation perplexity). Run the same command again in the same --out to resume "
+        "after a kill. Under torchrun each process trains on its share of every step (DDP).",
     )
     p.add_argument("--units", required=True, help="training unit corpus (.jsonl)")
     p.add_argument("--valid", help="validation corpus (default: --valid-fraction held out)")
@@ -79,23 +81,22 @@ def register(commands, groups):
                    "its tokens; copied to OUT/tokenizer.json")
     p.add_argument("--max-tokens", type=int, default=4096, help="padded tokens per batch per process")
     p.add_argument("--update-freq", type=int, default=1)
-    p.add_argument("--max-steps", type=int, default=1000)
     p.add_argument("--lr", type=float, default=5e-4)
     p.add_argument("--warmup-steps", type=int, default=100)
     p.add_argument("--weight-decay", type=float, default=0.01)
     p.add_argument("--clip-norm", type=float, default=1.0)
-    p.add_argument("--save-every", type=int, default=100)
-    p.add_argument("--valid-every", type=int, default=100)
-    p.add_argument("--seed", type=int, default=1)
     p.add_argument("--stop-at-step", type=int, help="end this run early (the schedule is unchanged)")
-    p.add_argument("--device", default="cpu")
+    add_trainer_flags(p, steps=1000, save_every=100, valid_every=100, seed=1,
+                      unit="optimizer steps (warm-up, then cosine decay to lr/10 at N)",
+                      deprecated={"--steps": ("--max-steps",)})
     p.set_defaults(func=cmd_train_ulm)
 
     p = train.add_parser(
         "prompt", help="prompt-tune a frozen unit LM for spoken classification (SpeechPrompt)",
         description="Units (.jsonl) with a labels file (id<TAB>label); the verbalizer maps class "
-        "i (sorted names) to unit i. Writes OUT/prompt.safetensors and OUT/metrics.json "
-        "(accuracy, and on --valid-units also the majority-class baseline).",
+        "i (sorted names) to unit i. Writes OUT/state.pt, log.jsonl, prompt.safetensors and, at "
+        "the end, metrics.json (accuracy, and on --valid-units also the majority-class baseline). "
+        "Rerunning the same command resumes; the learning rate is constant, so --steps may grow.",
     )
     p.add_argument("--ulm", required=True)
     p.add_argument("--units", required=True, help="training units (.jsonl)")
@@ -104,11 +105,9 @@ def register(commands, groups):
     p.add_argument("--out", required=True)
     p.add_argument("--prompt-length", type=int, default=8)
     p.add_argument("--deep", action="store_true", help="deep prompts at every layer too")
-    p.add_argument("--steps", type=int, default=200)
     p.add_argument("--lr", type=float, default=0.1)
-    p.add_argument("--batch-size", type=int, default=16)
-    p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--device", default="cpu")
+    p.add_argument("--batch-size", type=int, default=16, help="utterances per step (per process)")
+    add_trainer_flags(p, steps=200, save_every=100, valid_every=100, seed=1)
     p.set_defaults(func=cmd_train_prompt)
 
 
@@ -187,10 +186,10 @@ def cmd_score(args):
     if args.deduplicate:
         utts = [u.deduplicated() for u in utts]
     rows = score_units(model, utts, batch_size=args.batch_size)
-    with atomic_open(args.out, "w", encoding="utf-8") as f:
+    with atomic_open(args.output, "w", encoding="utf-8") as f:
         for r in rows:
             f.write(json.dumps(r) + "\n")
-    print(f"scored {len(rows)} utterances -> {args.out}")
+    print(f"scored {len(rows)} utterances -> {args.output}")
 
 
 # -------------------------------------------------------------------------------- train ulm
@@ -199,18 +198,21 @@ def cmd_train_ulm(args):
 
     from ..ulm.data import load_sequences
     from ..ulm.model import UnitLMConfig
-    from ..ulm.train import STATE_FILE, TrainConfig, train_ulm
+    from ..trainer import state_path
+    from ..ulm.train import LEGACY_STATE_FILES, TrainConfig, train_ulm
 
+    check_positive(args, "steps", "save_every", "valid_every", "max_tokens", "update_freq")
+    check_device(args.device)
     config = TrainConfig(
         train=args.units, out_dir=args.out, valid=args.valid, valid_fraction=args.valid_fraction,
         deduplicate=not args.no_dedup, max_tokens=args.max_tokens, update_freq=args.update_freq,
-        max_steps=args.max_steps, lr=args.lr, warmup_steps=args.warmup_steps,
+        steps=args.steps, lr=args.lr, warmup_steps=args.warmup_steps,
         weight_decay=args.weight_decay, clip_norm=args.clip_norm, save_every=args.save_every,
         valid_every=args.valid_every, seed=args.seed, stop_at_step=args.stop_at_step,
         device=args.device, tokenizer=args.tokenizer,
     )
     model_config = None
-    if not (Path(args.out) / STATE_FILE).is_file():
+    if state_path(args.out, LEGACY_STATE_FILES) is None:
         vocab = args.vocab_size
         if vocab is None:
             seqs, vocab, _ = load_sequences(args.units, not args.no_dedup, args.tokenizer)
@@ -237,9 +239,12 @@ def cmd_train_ulm(args):
 def cmd_train_prompt(args):
     from ..ulm.prompt import PromptTrainConfig, train_prompt_from_files
 
+    check_positive(args, "steps", "save_every", "valid_every", "batch_size", "prompt_length")
+    check_device(args.device)
     metrics = train_prompt_from_files(PromptTrainConfig(
         ulm=args.ulm, units=args.units, labels=args.labels, valid_units=args.valid_units,
         out_dir=args.out, prompt_length=args.prompt_length, deep=args.deep, steps=args.steps,
-        lr=args.lr, batch_size=args.batch_size, seed=args.seed, device=args.device,
+        lr=args.lr, batch_size=args.batch_size, save_every=args.save_every,
+        valid_every=args.valid_every, seed=args.seed, device=args.device,
     ))
     print(json.dumps(metrics))

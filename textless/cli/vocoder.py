@@ -6,6 +6,7 @@ import logging
 from pathlib import Path
 
 from ..errors import TextlessError
+from .flags import add_flag, add_speaker, add_trainer_flags, check_device, check_positive
 
 log = logging.getLogger(__name__)
 
@@ -27,35 +28,37 @@ def register(commands, groups):
     p.add_argument("--units", help="unit file (.jsonl, or fairseq id|units) to vocode")
     p.add_argument("-o", "--output", help="output wav (one AUDIO)")
     p.add_argument("--out", help="output folder: <id>.wav per utterance")
-    p.add_argument("--speaker", help="speaker name or index (vocoders with speakers)")
-    p.add_argument("--style", help="style name or index (vocoders with styles)")
+    add_speaker(p, styles=True)
     p.add_argument("--device", default="cpu")
     p.set_defaults(func=resynth)
 
     t = groups["train"].add_parser(
         "vocoder", help="train a unit vocoder (HiFi-GAN or Vocos-style) on audio + units",
         description="Train a unit vocoder: a HiFi-GAN (--arch hifigan, the default) or a UnitVocos "
-                    "(--arch vocos: frame-rate ConvNeXt backbone + inverse STFT). Resumes from "
-                    "OUT/state.pt when it exists. Under torchrun, trains with DistributedDataParallel "
-                    "(gloo on CPU).",
+                    "(--arch vocos: frame-rate ConvNeXt backbone + inverse STFT). Writes OUT/state.pt, "
+                    "log.jsonl, generator.safetensors, samples/ and train_config.json; rerunning the "
+                    "same command resumes exactly (the learning rate does not depend on --steps, so a "
+                    "finished run goes on with a larger one). Under torchrun, trains with "
+                    "DistributedDataParallel (gloo on CPU, nccl on CUDA).",
     )
-    t.add_argument("--audio", required=True, help="folder of wavs (searched recursively), or a list file: 'path[<TAB>speaker]' per line")
+    t.add_argument("--audio", required=True,
+                   help="folder of audio (searched recursively), a list file ('path[<TAB>speaker]' per "
+                   "line) or a corpus manifest.tsv (speakers from the speakers.tsv beside it)")
     t.add_argument("--units", help="units JSONL from 'textless encode --no-dedup' (ids = wav file stems)")
     t.add_argument("--model", help="pipeline bundle or folder to encode the audio on the fly (instead of --units)")
-    t.add_argument("--out", required=True, help="output folder (state.pt, generator.safetensors, samples/, log.jsonl)")
+    t.add_argument("--out", required=True, help="run folder (state.pt, log.jsonl, generator.safetensors, samples/)")
     t.add_argument("--arch", default="hifigan", choices=("hifigan", "vocos"),
                    help="generator architecture: hifigan (default) or vocos (UnitVocos)")
     t.add_argument("--config", default="small", help="generator: 'small', 'v1' (hifigan) / 'small', 'base' "
                    "(vocos), or a JSON file of VocoderConfig / VocosConfig fields")
-    t.add_argument("--steps", type=int, default=10000, help="total training steps")
     t.add_argument("--batch-size", type=int, default=8, help="segments per step (per process under DDP)")
     t.add_argument("--segment-frames", type=int, default=32, help="unit frames per training segment")
     t.add_argument("--lr", type=float, default=2e-4)
-    t.add_argument("--checkpoint-every", type=int, default=500, help="steps between checkpoints")
     t.add_argument("--snapshot-every", type=int, default=0,
                    help="also keep OUT/snapshots/step_<N>.safetensors every N steps (a multiple of "
-                   "--checkpoint-every; for training curves)")
-    t.add_argument("--valid", type=int, default=2, help="utterances held out for validation mel-L1")
+                   "--save-every; for training curves)")
+    add_flag(t, "--valid-utterances", deprecated=("--valid",), type=int, default=2, metavar="N",
+             help="utterances held out for validation mel-L1 and samples (default %(default)s)")
     t.add_argument("--f0", action="store_true", help="condition on F0 (pyworld), normalised per speaker")
     t.add_argument("--speakers", action="store_true", help="learn a speaker embedding (speaker column of --audio)")
     t.add_argument("--duration-predictor", action="store_true", help="train a duration predictor for deduplicated units")
@@ -67,7 +70,8 @@ def register(commands, groups):
                    help="start from this generator (.safetensors, e.g. a bundle's vocoder) instead of random "
                         "weights: fine-tuning on new units of the same voice; its config must equal the one "
                         "--config and the data give")
-    t.add_argument("--seed", type=int, default=0)
+    add_trainer_flags(t, steps=10000, save_every=500, valid_every=500,
+                      deprecated={"--save-every": ("--checkpoint-every",)})
     t.set_defaults(func=train)
 
 
@@ -117,10 +121,10 @@ def resynth(args):
     if len(args.audio) == 1 and args.output:
         outputs = [Path(args.output)]
     elif args.out:
-        from ..corpus import Item, check_unique_ids
+        from ..data.manifest import ManifestItem, check_unique_ids
         from ..ids import safe_file_stem
 
-        check_unique_ids([Item(i, Path(a).stem, Path(a)) for i, a in enumerate(args.audio)])
+        check_unique_ids([ManifestItem(Path(a).stem, Path(a)) for a in args.audio])
         outputs = [Path(args.out) / f"{safe_file_stem(Path(a).stem)}.wav" for a in args.audio]
     else:
         raise TextlessError("give -o OUT.wav for one file, or --out DIR")
@@ -138,19 +142,22 @@ def train(args):
 
     if bool(args.units) == bool(args.model):
         raise TextlessError("give exactly one of --units (a JSONL of undeduplicated units) or --model")
-    if args.snapshot_every and args.snapshot_every % args.checkpoint_every:
-        raise TextlessError("--snapshot-every must be a multiple of --checkpoint-every")
+    check_positive(args, "steps", "save_every", "valid_every", "batch_size", "segment_frames")
+    check_device(args.device)
+    if args.snapshot_every and args.snapshot_every % args.save_every:
+        raise TextlessError("--snapshot-every must be a multiple of --save-every")
     cfg = TrainConfig(
         steps=args.steps, batch_size=args.batch_size, segment_frames=args.segment_frames, lr=args.lr,
-        checkpoint_every=args.checkpoint_every, snapshot_every=args.snapshot_every,
-        valid_utterances=args.valid, f0=args.f0,
+        save_every=args.save_every, valid_every=args.valid_every, snapshot_every=args.snapshot_every,
+        valid_utterances=args.valid_utterances, f0=args.f0,
         speakers=args.speakers, duration_predictor=args.duration_predictor, disc_width=args.disc_width,
-        disc_start=args.disc_start, seed=args.seed, arch=args.arch,
+        disc_start=args.disc_start, seed=args.seed, arch=args.arch, device=args.device,
     )
     model = None
     if args.model:
+        from ..distributed import init_distributed
         from ..pipeline import load_pipeline
 
-        model = load_pipeline(args.model)  # encodes on the CPU, as before
+        model = load_pipeline(args.model, init_distributed(args.device)[2])  # encodes on --device
     train_vocoder(args.audio, args.out, cfg, units=args.units, model=model, generator=args.config, init=args.init)
     return 0

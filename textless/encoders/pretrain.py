@@ -7,9 +7,13 @@ masked frame's label (cross-entropy on masked frames only, as HuBERT's default
 e.g. ``textless encode --no-dedup`` with an MFCC + k-means pipeline whose hop equals the
 model's (320 samples at 16 kHz).
 
-Training state goes to ``DIR/last.pt`` atomically every ``checkpoint_every`` steps (model, head,
-optimizer, step, RNG states), and resuming continues the same run. ``DIR/encoder.safetensors``
-is the exported encoder.
+The run folder follows :mod:`textless.trainer`: ``DIR/state.pt`` every ``save_every`` steps
+(model, head, optimizer, step, generator states, config; runs of earlier versions saved it as
+``last.pt``, still resumed from), ``DIR/log.jsonl`` (loss and masked accuracy per step) and
+``DIR/encoder.safetensors`` (the exported encoder, written when :meth:`Pretrainer.train` ends:
+``recipes/encoder_choice.py`` takes it as the sign of a finished run); a new :class:`Pretrainer` on
+the same folder continues the run exactly. There is no validation and no CLI (the recipes call
+it: ``recipes/encoder_choice.py``).
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import math
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,10 +30,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..checkpoint import load_torch_file
+from ..distributed import init_distributed
 from ..errors import TextlessError
-from ..files import atomic_path
 from ..progress import progress
+from ..trainer import RunLog, check_resume, config_json, get_rng, load_state, save_state, set_rng
 from .hubert import HubertConfig, HubertEncoder
 
 log = logging.getLogger(__name__)
@@ -46,7 +51,8 @@ def small_hubert_config(**kw) -> HubertConfig:
 @dataclass(frozen=True)
 class PretrainConfig:
     """``crop_s``: seconds per training crop; ``batch_size``: crops per step; ``mask_prob`` x
-    frames / ``mask_length`` span starts per crop (HuBERT: 0.8 and 10)."""
+    frames / ``mask_length`` span starts per crop (HuBERT: 0.8 and 10). ``max_steps`` and
+    ``checkpoint_every``: deprecated names of ``steps`` and ``save_every``."""
 
     model: dict = field(default_factory=lambda: dataclasses.asdict(small_hubert_config()))
     num_classes: int = 100
@@ -57,10 +63,19 @@ class PretrainConfig:
     lr: float = 5e-4
     weight_decay: float = 0.01
     warmup_steps: int = 500
-    max_steps: int = 20000
+    steps: int = 20000
     clip_norm: float = 10.0
-    checkpoint_every: int = 250
+    save_every: int = 250
     seed: int = 0
+    device: str = "cpu"
+    max_steps: dataclasses.InitVar[int | None] = None
+    checkpoint_every: dataclasses.InitVar[int | None] = None
+
+    def __post_init__(self, max_steps, checkpoint_every):
+        for old, new, value in (("max_steps", "steps", max_steps), ("checkpoint_every", "save_every", checkpoint_every)):
+            if value is not None:
+                warnings.warn(f"PretrainConfig({old}=) is deprecated: use {new}", DeprecationWarning, stacklevel=3)
+                object.__setattr__(self, new, value)
 
 
 def span_mask(num_frames: int, mask_prob: float, mask_length: int, gen: torch.Generator) -> torch.Tensor:
@@ -95,50 +110,60 @@ class PretrainData:
 
 
 def _lr(step: int, cfg: PretrainConfig) -> float:
-    """Linear warm-up, then linear decay to zero at ``max_steps``."""
+    """Linear warm-up, then linear decay to zero at ``steps``."""
     if step < cfg.warmup_steps:
         return cfg.lr * (step + 1) / cfg.warmup_steps
-    return cfg.lr * max(0.0, (cfg.max_steps - step) / max(1, cfg.max_steps - cfg.warmup_steps))
+    return cfg.lr * max(0.0, (cfg.steps - step) / max(1, cfg.steps - cfg.warmup_steps))
+
+
+#: Settings a run may change when it resumes.
+_RESUME_FREE = {"save_every", "device"}
 
 
 class Pretrainer:
+    """Pre-training in the run folder ``out_dir``, resumed from its ``state.pt`` when it has one."""
+
     def __init__(self, cfg: PretrainConfig, data: PretrainData, out_dir: Path):
         self.cfg, self.data, self.out = cfg, data, Path(out_dir)
+        _, world, self.device = init_distributed(cfg.device)
+        if world > 1:
+            raise TextlessError("HuBERT pre-training runs in one process")
         torch.manual_seed(cfg.seed)
         self.model = HubertEncoder(HubertConfig(**{k: tuple(map(tuple, v)) if k == "conv_layers" else v
                                                     for k, v in cfg.model.items()}))
         if self.model.hop_length != data.hop:
             raise TextlessError(f"labels at hop {data.hop} but the model's hop is {self.model.hop_length}")
         self.head = nn.Linear(self.model.dim, cfg.num_classes)
+        self.model.to(self.device)
+        self.head.to(self.device)
         params = list(self.model.parameters()) + list(self.head.parameters())
         self.opt = torch.optim.AdamW(params, lr=cfg.lr, betas=(0.9, 0.98), weight_decay=cfg.weight_decay)
         self.gen = torch.Generator().manual_seed(cfg.seed)
         self.step = 0
         self.history: list[dict] = []
-        if (self.out / "last.pt").is_file():
-            self._restore(self.out / "last.pt")
+        state = load_state(self.out, "an encoder training state", legacy=("last.pt",))
+        if state is not None:
+            self._restore(state)
 
     # ----------------------------------------------------------------------------- state
-    def _restore(self, path: Path):
-        state = load_torch_file(path, "an encoder training state")
+    def _restore(self, state: dict):
+        if "train_config" in state:  # (states of earlier versions have none)
+            check_resume(state["train_config"], self.cfg, self.out, free=_RESUME_FREE)
         self.model.load_state_dict(state["model"])
         self.head.load_state_dict(state["head"])
         self.opt.load_state_dict(state["optim"])
         self.gen.set_state(state["gen"])
-        torch.set_rng_state(state["torch_rng"])
+        set_rng(state["torch_rng"], self.device)
         self.step = int(state["step"])
         self.history = list(state["history"])
-        log.info("resumed pre-training at step %d", self.step)
 
     def save_state(self):
-        state = {
+        save_state(self.out, {
             "model": self.model.state_dict(), "head": self.head.state_dict(),
             "optim": self.opt.state_dict(), "gen": self.gen.get_state(),
-            "torch_rng": torch.get_rng_state(), "step": self.step, "history": self.history,
-        }
-        with atomic_path(self.out / "last.pt") as tmp:
-            torch.save(state, tmp)
-
+            "torch_rng": get_rng(self.device), "step": self.step, "history": self.history,
+            "train_config": config_json(self.cfg),
+        })
     # ----------------------------------------------------------------------------- step
     def batch(self):
         cfg = self.cfg
@@ -163,9 +188,10 @@ class Pretrainer:
         f = min(f_out, labels.shape[1])
         frame_mask = torch.zeros(wavs.shape[0], f_out, dtype=torch.bool)
         frame_mask[:, :f] = mask[:, :f]
+        wavs, lengths, frame_mask = wavs.to(self.device), lengths.to(self.device), frame_mask.to(self.device)
         out = self.model.extract(wavs, lengths, None, frame_mask=frame_mask)
         logits = self.head(out.features[:, :f])
-        target = labels[:, :f].masked_fill(~mask[:, :f], -100)
+        target = labels[:, :f].masked_fill(~mask[:, :f], -100).to(self.device)
         loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), target.reshape(-1), ignore_index=-100)
         for g in self.opt.param_groups:
             g["lr"] = _lr(self.step, self.cfg)
@@ -180,17 +206,19 @@ class Pretrainer:
         return {"step": self.step, "loss": loss.item(), "masked_acc": acc}
 
     def train(self, steps: int | None = None) -> list[dict]:
-        """Train until ``max_steps`` (or ``steps`` more); checkpoint regularly; export at the end."""
-        end = self.cfg.max_steps if steps is None else min(self.cfg.max_steps, self.step + steps)
+        """Train until ``cfg.steps`` (or ``steps`` more); save every ``save_every`` steps and at the end."""
+        end = self.cfg.steps if steps is None else min(self.cfg.steps, self.step + steps)
         bar = progress(total=end - self.step, desc="pre-train HuBERT", unit="step")
-        while self.step < end:
-            rec = self.train_step()
-            self.history.append(rec)
-            bar.update(1)
-            bar.set_postfix(loss=f"{rec['loss']:.3f}", acc=f"{rec['masked_acc']:.3f}")
-            if self.step % self.cfg.checkpoint_every == 0 or self.step == end:
-                self.save_state()
-                log.info("step %d loss %.4f masked acc %.3f", self.step, rec["loss"], rec["masked_acc"])
+        with RunLog(self.out, self.step) as runlog:
+            while self.step < end:
+                rec = self.train_step()
+                self.history.append(rec)
+                runlog.write(rec)
+                bar.update(1)
+                bar.set_postfix(loss=f"{rec['loss']:.3f}", acc=f"{rec['masked_acc']:.3f}")
+                if self.step % self.cfg.save_every == 0 or self.step == end:
+                    self.save_state()
+                    log.info("step %d loss %.4f masked acc %.3f", self.step, rec["loss"], rec["masked_acc"])
         bar.close()
         self.export()
         return self.history

@@ -31,8 +31,6 @@ DDP averages the gradients.
 
 from __future__ import annotations
 
-import dataclasses
-import json
 import logging
 import math
 from pathlib import Path
@@ -41,16 +39,13 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..distributed import init_distributed
-from ..errors import TextlessError
-from ..files import atomic_path
+from ..distributed import average_gradients, init_distributed
 from ..progress import progress
-from ..runlog import truncate_log
+from ..trainer import RunLog, check_resume, check_world, config_json, load_state, save_state
 from .logmel import LogMelEncoder
 from .train_data import EncoderTrainConfig, Prepared, make_batch, prepare_data  # noqa: F401 (EncoderTrainConfig: this module's API)
 
 log = logging.getLogger(__name__)
-STATE_FILE = "state.pt"
 
 
 #: Settings that may change between a run and its resumption.
@@ -108,10 +103,10 @@ def train_encoder(c: EncoderTrainConfig, show_progress: bool = True) -> dict:
     rank, world, device = init_distributed(c.device)
     out = Path(c.out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    state = None
-    if (out / STATE_FILE).is_file():
-        state = torch.load(out / STATE_FILE, map_location="cpu", weights_only=True)
-        _check_resume(state, c, world)
+    state = load_state(out, "an encoder training state")
+    if state is not None:
+        check_resume(state["train_config"], c, out, free=_RESUME_FREE)
+        check_world(state, world)
     data = prepare_data(c, show_progress and rank == 0) if rank == 0 else None
     if world > 1:
         import torch.distributed as dist
@@ -130,9 +125,6 @@ def train_encoder(c: EncoderTrainConfig, show_progress: bool = True) -> dict:
         head.load_state_dict(state["head"])
         opt.load_state_dict(state["optimizer"])
         step = int(state["step"])
-        log.info("resumed %s at step %d", out, step)
-    if rank == 0:
-        truncate_log(out / "log.jsonl", step)
     ddp = model
     if world > 1:
         ddp = torch.nn.parallel.DistributedDataParallel(model)
@@ -141,7 +133,7 @@ def train_encoder(c: EncoderTrainConfig, show_progress: bool = True) -> dict:
     stop = min(c.steps, c.stop_at_step or c.steps)
     bar = progress(total=stop, initial=step, desc="train encoder", unit="step",
                    enabled=show_progress and rank == 0)
-    logf = open(out / "log.jsonl", "a", encoding="utf-8") if rank == 0 else None
+    runlog = RunLog(out, step, enabled=rank == 0)
     try:
         while step < stop:
             torch.manual_seed(c.seed * 1_000_003 + step * 1009 + rank)  # dropout of this step
@@ -150,12 +142,7 @@ def train_encoder(c: EncoderTrainConfig, show_progress: bool = True) -> dict:
             loss, acc = _loss(ddp, head.head, make_batch(data, c, step, rank), c, device)
             opt.zero_grad(set_to_none=True)
             loss.backward()
-            if world > 1:  # the head is outside DDP: average its gradients by hand
-                import torch.distributed as dist
-
-                for p in head.parameters():
-                    dist.all_reduce(p.grad)
-                    p.grad /= world
+            average_gradients(head.parameters(), world)  # the head is outside DDP
             gnorm = torch.nn.utils.clip_grad_norm_(params, c.clip_norm)
             opt.step()
             step += 1
@@ -163,35 +150,19 @@ def train_encoder(c: EncoderTrainConfig, show_progress: bool = True) -> dict:
                       "grad_norm": float(gnorm)}
             if step % c.valid_every == 0 or step == stop:
                 record["valid_acc"] = validate(model, head.head, data, device)
-            if logf:
-                logf.write(json.dumps(record) + "\n")
-                logf.flush()
+            runlog.write(record)
             bar.update(1)
             bar.set_postfix(loss=f"{record['loss']:.3f}", acc=f"{acc:.3f}")
             if rank == 0 and (step % c.save_every == 0 or step == stop):
                 _save(out, c, model, head, opt, step, world)
     finally:
         bar.close()
-        if logf:
-            logf.close()
+        runlog.close()
     return record
 
 
 def _save(out: Path, c: EncoderTrainConfig, model, head, opt, step: int, world: int):
-    state = {"step": step, "model": model.state_dict(), "head": head.state_dict(),
-             "optimizer": opt.state_dict(), "world_size": world,
-             "train_config": json.dumps(dataclasses.asdict(c))}
-    with atomic_path(out / STATE_FILE) as tmp:
-        torch.save(state, tmp)
+    save_state(out, {"step": step, "model": model.state_dict(), "head": head.state_dict(),
+                     "optimizer": opt.state_dict(), "world_size": world, "train_config": config_json(c)})
     model.save(out / "encoder.safetensors")
     head.save(out / "quantizer.safetensors")
-
-
-def _check_resume(state: dict, c: EncoderTrainConfig, world: int):
-    saved, now = json.loads(state["train_config"]), json.loads(json.dumps(dataclasses.asdict(c)))
-    diff = sorted(k for k in now if k not in _RESUME_FREE and saved.get(k) != now[k])
-    if diff:
-        raise TextlessError(f"{c.out_dir} holds a run with other settings ({', '.join(diff)}): "
-                            "use a new --out or the same settings to resume")
-    if state["world_size"] != world:
-        raise TextlessError(f"resume with {state['world_size']} processes, not {world}")

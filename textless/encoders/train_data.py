@@ -72,23 +72,19 @@ class Prepared:
     vocab_size: int
 
 
-def _corpus_items(corpora) -> list[dict]:
-    """``[{"id", "path", "text", "speaker"}]`` over the corpus folders (ids unique overall)."""
-    from ..data.manifest import read_manifest, read_table
+def _corpus_items(corpora) -> list:
+    """The :class:`~textless.data.manifest.ManifestItem` s (id, path, text, speaker) of the corpus
+    folders' ``manifest.tsv`` (ids unique overall)."""
+    from ..data.manifest import read_items
 
     items, seen = [], {}
     for folder in map(Path, corpora):
-        root, entries = read_manifest(folder / "manifest.tsv")
-        texts = read_table(folder / "transcripts.tsv") if (folder / "transcripts.tsv").is_file() else {}
-        speakers = read_table(folder / "speakers.tsv") if (folder / "speakers.tsv").is_file() else {}
-        for rel, _ in entries:
-            uid = Path(rel).stem
-            if uid in seen:
-                raise TextlessError(f"utterance id {uid} is in both {seen[uid]} and {folder} (give "
+        for it in read_items(folder / "manifest.tsv"):
+            if it.id in seen:
+                raise TextlessError(f"utterance id {it.id} is in both {seen[it.id]} and {folder} (give "
                                     "batches disjoint ids: textless data synth --first-index)")
-            seen[uid] = folder
-            items.append({"id": uid, "path": str(root / rel), "text": texts.get(uid),
-                          "speaker": speakers.get(uid)})
+            seen[it.id] = folder
+            items.append(it)
     if not items:
         raise TextlessError("the training corpora hold no utterances")
     return items
@@ -149,21 +145,21 @@ def prepare_data(c: EncoderTrainConfig, show_progress: bool = True) -> Prepared:
     vocab = max(u.vocab_size or int(u.units.max()) + 1 for u in targets.values())
     items = _corpus_items(c.corpora)
     if c.canonical:
-        canon = {it["text"]: it for it in items if it["speaker"] == c.canonical and it["id"] in targets}
+        canon = {it.text: it for it in items if it.speaker == c.canonical and it.id in targets}
         if not canon:
             raise TextlessError(f"no utterance of the canonical speaker {c.canonical!r} has targets "
                                 f"in {c.targets} (speaker ids come from speakers.tsv)")
-        items = [it for it in items if it["text"] in canon]
+        items = [it for it in items if it.text in canon]
     else:
-        items = [it for it in items if it["id"] in targets]
+        items = [it for it in items if it.id in targets]
     if not items:
         raise TextlessError("no training utterance has targets")
-    sentences = sorted({it["text"] or it["id"] for it in items})
+    sentences = sorted({it.text or it.id for it in items})
     rng = np.random.default_rng(c.seed)
     held = set(rng.permutation(len(sentences))[: int(len(sentences) * c.valid_fraction)].tolist())
     held_text = {sentences[i] for i in held}
 
-    jobs = [(it["path"], dataclasses.asdict(c.model), c.perturb_views, c.seed, i, bool(c.canonical),
+    jobs = [(str(it.path), dataclasses.asdict(c.model), c.perturb_views, c.seed, i, bool(c.canonical),
              c.max_formant, c.max_pitch) for i, it in enumerate(items)]
     workers = c.workers or (torch.get_num_threads() or 1)
     bar = progress(total=len(jobs), desc="prepare encoder data", unit="utt", enabled=show_progress)
@@ -176,22 +172,22 @@ def prepare_data(c: EncoderTrainConfig, show_progress: bool = True) -> Prepared:
 
     from .targets import transfer_labels
 
-    mfcc_of = {it["id"]: r[2] for it, r in zip(items, results)}
+    mfcc_of = {it.id: r[2] for it, r in zip(items, results)}
     mels, views, labels, lengths, valid = [], [], [], [], []
     for it, (mel, view, _) in zip(items, results):
         if c.canonical:
-            ref = canon[it["text"]]
-            ref_labels = targets[ref["id"]].units.numpy()
-            lab = ref_labels if ref is it else transfer_labels(mfcc_of[ref["id"]], ref_labels, mfcc_of[it["id"]])
+            ref = canon[it.text]
+            ref_labels = targets[ref.id].units.numpy()
+            lab = ref_labels if ref is it else transfer_labels(mfcc_of[ref.id], ref_labels, mfcc_of[it.id])
         else:
-            lab = targets[it["id"]].units.numpy()
+            lab = targets[it.id].units.numpy()
         n = min(len(mel), len(lab))
         mels.append(mel[:n])
         if view is not None:
             views.append(view[:, :n])
         labels.append(np.asarray(lab[:n], dtype=np.int64))
         lengths.append(n)
-        valid.append((it["text"] or it["id"]) in held_text)
+        valid.append((it.text or it.id) in held_text)
     all_mels = np.concatenate(mels)[None]
     if views:
         all_mels = np.concatenate([all_mels, np.concatenate(views, axis=1)], axis=0)

@@ -278,12 +278,21 @@ def pair_folders(
     reference_dir: str | os.PathLike, resynthesis_dir: str | os.PathLike,
     transcripts: Mapping[str, str] | None = None,
 ) -> list[Utterance]:
-    """Pair ``reference_dir/X.wav`` with ``resynthesis_dir/X.wav`` (by stem)."""
-    ref = {p.stem: p for p in sorted(Path(reference_dir).glob("*.wav"))}
+    """Pair ``reference_dir/X.wav`` with ``resynthesis_dir/X.wav`` (by stem). ``reference_dir``
+    may also be a manifest (:func:`textless.data.manifest.read_items`, ids as it gives them): a
+    corpus ``manifest.tsv`` brings the texts of its ``transcripts.tsv``, used where
+    ``transcripts`` has none."""
+    from ..data.manifest import ManifestItem, read_items
+
+    if Path(reference_dir).is_file():
+        items = read_items(reference_dir)
+    else:
+        items = [ManifestItem(p.stem, p) for p in sorted(Path(reference_dir).glob("*.wav"))]
+    ref = {it.id: it for it in items}
     syn = {p.stem: p for p in sorted(Path(resynthesis_dir).glob("*.wav"))}
     common = sorted(set(ref) & set(syn))
     if not common:
         raise TextlessError(f"no wav stem in both {reference_dir} and {resynthesis_dir}")
     if len(common) < len(ref):
         log.warning("%d reference files have no resynthesis", len(ref) - len(common))
-    return [Utterance(s, ref[s], syn[s], (transcripts or {}).get(s)) for s in common]
+    return [Utterance(s, ref[s].path, syn[s], (transcripts or {}).get(s, ref[s].text)) for s in common]

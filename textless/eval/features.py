@@ -91,7 +91,9 @@ def load_feature_dir(
 def pipeline_features(
     pipeline, audio_dir: str | os.PathLike, kind: str = "dense", only: Iterable[str] | None = None
 ) -> dict[str, np.ndarray]:
-    """Features of every audio file under ``audio_dir`` from a :class:`~textless.pipeline.Pipeline`.
+    """Features of every audio file under ``audio_dir`` (in ``os.walk`` order), or of every item
+    of a manifest file (:func:`textless.data.manifest.read_items`, in its order), from a
+    :class:`~textless.pipeline.Pipeline`.
 
     ``kind="dense"``: encoder features at ``pipeline.layer``, ``[frames, D]``;
     ``kind="units"``: one-hot units ``[frames, vocab_size]`` (not deduplicated).
@@ -100,8 +102,13 @@ def pipeline_features(
     if kind not in ("dense", "units"):
         raise ValueError(f"kind must be 'dense' or 'units', got {kind!r}")
     wanted = None if only is None else set(only)
-    files = [(s, p) for s, p in find_files(audio_dir, AUDIO_EXTENSIONS)
-             if wanted is None or s in wanted]
+    if Path(audio_dir).is_file():
+        from ..data.manifest import read_items
+
+        found = [(it.id, it.path) for it in read_items(audio_dir)]
+    else:
+        found = find_files(audio_dir, AUDIO_EXTENSIONS)
+    files = [(s, p) for s, p in found if wanted is None or s in wanted]
     if not files:
         raise FeaturesError(f"{audio_dir}: no audio files for the items")
     out = {}

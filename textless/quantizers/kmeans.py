@@ -3,13 +3,18 @@
 Assignment is fairseq's ``ApplyKmeans``: ``argmin_k |x|^2 - 2 x.C_k + |C_k|^2`` in float32, which
 agrees with sklearn ``MiniBatchKMeans.predict`` on float32 features. Official ``km.bin`` files are
 ``joblib.dump``-ed sklearn models; :func:`load_kmeans_bin` reads only their ``cluster_centers_``
-through a restricted unpickler (sklearn classes become inert stubs, numpy arrays are read as raw
-bytes, object arrays and every other global are refused), so no code from the file runs.
-Our own files are safetensors with ``{vocab_size, dim, encoder, layer}`` in the metadata.
+(:mod:`textless.quantizers.kmeans_bin`: no code from the file runs). Our own files are
+safetensors with ``{vocab_size, dim, encoder, layer}`` in the metadata.
 
-Training (:func:`train_kmeans_file`): a pass over the corpus keeps a seeded uniform reservoir of
-frames, checkpointed in ``OUT.state/state.pt`` so that a killed run resumes where it stopped and
-ends with the same centroids; then faiss k-means; then ``OUT`` is written and the state removed.
+Training (``textless train kmeans``): a pass over the corpus keeps a seeded uniform reservoir of
+frames (:class:`FrameReservoir`), checkpointed every ``save_every`` files so that a killed run
+resumes where it stopped and ends with the same centroids; then faiss fits the centroids in
+``steps`` Lloyd iterations. :func:`train_kmeans_run` writes the run folder of
+:mod:`textless.trainer`: ``state.pt`` (files done, reservoir, generator state, a fingerprint of
+the inputs and settings), ``log.jsonl`` (``{"files_done", "frames_seen"}`` at each checkpoint of
+the pass, then ``{"step", "objective"}`` per Lloyd iteration) and ``quantizer.safetensors``.
+:func:`train_kmeans_file` is the older form: one output file, its state in ``OUT.state/``,
+removed once ``OUT`` is written.
 """
 
 from __future__ import annotations
@@ -18,7 +23,6 @@ import hashlib
 import json
 import logging
 import os
-import pickle
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,11 +33,13 @@ import torch
 from torch import nn
 
 from ..errors import CheckpointError, TextlessError
-from ..files import atomic_path
+from ..trainer import RunLog, load_state, save_state
+from .kmeans_bin import read_kmeans_bin
 
 log = logging.getLogger(__name__)
 
 KIND = "quantizer.kmeans"
+QUANTIZER_FILE = "quantizer.safetensors"
 
 
 @dataclass(frozen=True)
@@ -110,89 +116,6 @@ def from_native(config: dict, state_dict: dict, device="cpu") -> KMeansQuantizer
     return KMeansQuantizer(c, cfg.encoder, cfg.layer).to(device).eval()
 
 
-# ----------------------------------------------------------------------------- km.bin import
-_SKLEARN_CLASSES = {
-    ("sklearn.cluster._kmeans", "MiniBatchKMeans"), ("sklearn.cluster._kmeans", "KMeans"),
-    ("sklearn.cluster.k_means_", "MiniBatchKMeans"), ("sklearn.cluster.k_means_", "KMeans"),
-    ("sklearn.cluster.kmeans", "MiniBatchKMeans"), ("sklearn.cluster.kmeans", "KMeans"),
-}
-
-
-class _SklearnStub:
-    """Holds the pickled state of an sklearn estimator; never runs sklearn code."""
-
-    def __setstate__(self, state):
-        if not isinstance(state, dict):
-            raise pickle.UnpicklingError("unexpected sklearn state")
-        self.__dict__.update(state)
-
-
-def _restricted_unpickler_class():
-    import numpy
-    from joblib.numpy_pickle import NumpyArrayWrapper, NumpyUnpickler
-
-    try:
-        from numpy._core.multiarray import _reconstruct, scalar
-    except ImportError:  # numpy < 2
-        from numpy.core.multiarray import _reconstruct, scalar
-
-    allowed = {
-        ("joblib.numpy_pickle", "NumpyArrayWrapper"): NumpyArrayWrapper,
-        ("numpy", "ndarray"): numpy.ndarray,
-        ("numpy", "dtype"): numpy.dtype,
-        ("numpy.core.multiarray", "scalar"): scalar,
-        ("numpy._core.multiarray", "scalar"): scalar,
-        ("numpy.core.multiarray", "_reconstruct"): _reconstruct,
-        ("numpy._core.multiarray", "_reconstruct"): _reconstruct,
-    }
-
-    class RestrictedUnpickler(NumpyUnpickler):
-        dispatch = NumpyUnpickler.dispatch.copy()
-
-        def find_class(self, module, name):
-            if (module, name) in _SKLEARN_CLASSES:
-                return _SklearnStub
-            if (module, name) in allowed:
-                return allowed[(module, name)]
-            raise pickle.UnpicklingError(f"global {module}.{name} is not allowed in a k-means file")
-
-        def load_build(self):
-            obj, state = self.stack[-2], self.stack[-1]
-            if isinstance(obj, NumpyArrayWrapper):
-                dtype = state.get("dtype") if isinstance(state, dict) else None
-                if not isinstance(dtype, numpy.dtype) or dtype.hasobject:
-                    raise pickle.UnpicklingError("object arrays are not allowed in a k-means file")
-            elif isinstance(obj, numpy.ndarray) and isinstance(state, tuple) and len(state) >= 2:
-                if isinstance(state[2] if len(state) > 2 else None, numpy.dtype) and state[2].hasobject:
-                    raise pickle.UnpicklingError("object arrays are not allowed in a k-means file")
-            super().load_build()
-
-        dispatch[pickle.BUILD[0]] = load_build
-
-    return RestrictedUnpickler
-
-
-def read_kmeans_bin(path: str | os.PathLike) -> np.ndarray:
-    """``cluster_centers_ [K, D]`` of a ``joblib.dump``-ed sklearn (MiniBatch)KMeans, read safely."""
-    path = Path(path)
-    if not path.is_file():
-        raise CheckpointError(f"{path}: no such k-means file")
-    Unpickler = _restricted_unpickler_class()
-    with open(path, "rb") as fh:
-        head = fh.read(2)
-        fh.seek(0)
-        if head[:1] != b"\x80":
-            raise CheckpointError(f"{path}: not an uncompressed joblib/pickle k-means file")
-        try:
-            obj = Unpickler(str(path), fh, ensure_native_byte_order=True).load()
-        except Exception as e:
-            raise CheckpointError(f"{path}: refusing to load k-means file ({type(e).__name__}: {e})") from None
-    centers = getattr(obj, "cluster_centers_", None)
-    if not isinstance(obj, _SklearnStub) or not isinstance(centers, np.ndarray) or centers.ndim != 2:
-        raise CheckpointError(f"{path}: not a fitted sklearn KMeans/MiniBatchKMeans (no cluster_centers_)")
-    return centers
-
-
 def load_kmeans_bin(path, encoder: str | None = None, layer: int | None = None,
                     device="cpu") -> KMeansQuantizer:
     """An official ``km.bin`` -> :class:`KMeansQuantizer` (centres cast to float32)."""
@@ -220,6 +143,24 @@ def load_bundle(bundle, files: dict, device="cpu") -> KMeansQuantizer:
 
 
 # ----------------------------------------------------------------------------- training
+@dataclass(frozen=True)
+class KMeansTrainConfig:
+    """A ``textless train kmeans`` run: ``clusters`` centroids of the encoder's ``layer``
+    features, fitted on a reservoir of at most ``max_frames`` frames (memory ``max_frames * dim
+    * 4`` bytes) in ``steps`` Lloyd iterations; the pass is checkpointed every ``save_every`` files."""
+
+    out_dir: str
+    clusters: int                     # K
+    layer: int | None = None          # transformer layer, from 1 (None: a spectral encoder)
+    max_frames: int = 200_000         # the reservoir: at most max_frames * dim * 4 bytes
+    steps: int = 50                   # Lloyd iterations (they do not enter the pass: free on resume)
+    save_every: int = 100             # files of the pass between checkpoints
+    seed: int = 0
+    bf16: bool | str = False          # see textless.encoders.batch.encoder_autocast
+    device: str = "cpu"
+    encoder_name: str | None = None   # recorded in the quantizer's config
+
+
 class FrameReservoir:
     """Uniform sample of at most ``capacity`` frames from a stream (Algorithm R), seeded.
 
@@ -276,9 +217,10 @@ class FrameReservoir:
 
 def train_kmeans(
     feats: np.ndarray, k: int, *, niter: int = 50, seed: int = 0, nredo: int = 1,
-    encoder: str | None = None, layer: int | None = None,
+    encoder: str | None = None, layer: int | None = None, objectives: list | None = None,
 ) -> KMeansQuantizer:
-    """Fit ``k`` centroids on ``feats: [N, D]`` float32 with faiss (Lloyd, k-means++-free init)."""
+    """Fit ``k`` centroids on ``feats: [N, D]`` float32 with faiss (Lloyd, k-means++-free init).
+    ``objectives``: a list that receives the objective (sum of squared distances) of every iteration."""
     import faiss
 
     x = np.ascontiguousarray(feats, dtype=np.float32)
@@ -287,10 +229,9 @@ def train_kmeans(
     km = faiss.Kmeans(x.shape[1], k, niter=niter, seed=seed, nredo=nredo, verbose=False,
                       max_points_per_centroid=max(256, len(x) // k + 1))
     km.train(x)
+    if objectives is not None:
+        objectives.extend(float(v) for v in km.obj)
     return KMeansQuantizer(torch.from_numpy(km.centroids.copy()), encoder, layer)
-
-
-STATE_FILE = "state.pt"
 
 
 def _pass_fingerprint(encoder, paths: list, settings: dict) -> str:
@@ -309,13 +250,9 @@ def _pass_fingerprint(encoder, paths: list, settings: dict) -> str:
 
 
 def _load_pass(state_dir: Path, fingerprint: str) -> tuple[int, FrameReservoir] | None:
-    path = state_dir / STATE_FILE
-    if not path.is_file():
+    state = load_state(state_dir, "a k-means state")
+    if state is None:
         return None
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as e:
-        raise CheckpointError(f"{path}: unreadable k-means state ({type(e).__name__}); delete it") from None
     if state.get("fingerprint") != fingerprint:
         raise TextlessError(f"{state_dir} holds a k-means pass over other inputs, encoder or settings "
                             "(--max-frames, --seed, --layer, --bf16); delete it or give another --out")
@@ -323,9 +260,8 @@ def _load_pass(state_dir: Path, fingerprint: str) -> tuple[int, FrameReservoir] 
 
 
 def _save_pass(state_dir: Path, fingerprint: str, files_done: int, reservoir: FrameReservoir) -> None:
-    with atomic_path(state_dir / STATE_FILE) as tmp:
-        torch.save({"format_version": 1, "fingerprint": fingerprint, "files_done": files_done,
-                    "reservoir": reservoir.state()}, tmp)
+    save_state(state_dir, {"format_version": 1, "fingerprint": fingerprint, "files_done": files_done,
+                           "reservoir": reservoir.state()})
 
 
 def train_kmeans_on_corpus(
@@ -340,10 +276,11 @@ def train_kmeans_on_corpus(
     :func:`textless.encoders.batch.encoder_autocast`.
 
     With ``state_dir``, the pass is checkpointed to ``state_dir/state.pt`` (atomically, every
-    ``save_every`` files and at its end): files done, reservoir frames and generator state. A
-    rerun after a kill continues from there, and its centroids equal an uninterrupted run's. A
-    state from other inputs or settings (``max_frames``, ``seed``, ``layer``, ``bf16``, encoder
-    weights) is refused; ``k`` and ``niter`` may change, as they do not enter the pass."""
+    ``save_every`` files and at its end): files done, reservoir frames and generator state, and
+    logged to ``state_dir/log.jsonl`` (module docstring). A rerun after a kill continues from
+    there, and its centroids equal an uninterrupted run's. A state from other inputs or settings
+    (``max_frames``, ``seed``, ``layer``, ``bf16``, encoder weights) is refused; ``k`` and
+    ``niter`` may change, as they do not enter the pass."""
     from ..audio import load_audio
     from ..encoders.batch import features_of
     from ..errors import AudioError
@@ -361,23 +298,35 @@ def train_kmeans_on_corpus(
         restored = _load_pass(state_dir, fingerprint)
         if restored is not None:
             start, reservoir = restored
-            log.info("resuming the feature pass at file %d of %d", start, len(paths))
+    runlog = RunLog(state_dir, start, enabled=state_dir is not None, key="files_done")
     bar = progress(total=len(paths), initial=start, desc="features", unit="file", enabled=show_progress)
-    for i in range(start, len(paths)):
-        try:
-            wav, _ = load_audio(paths[i], encoder.sample_rate, min_samples=encoder.receptive_field)
-        except AudioError as e:
-            log.warning("skipping %s", e)
-        else:
-            with encoder_autocast(device, bf16):
-                (f,) = features_of(encoder, [wav], layer, device=device)
-            reservoir.add(f.cpu().numpy())
-        bar.update(1)
-        done = i + 1
-        if state_dir is not None and (done % save_every == 0 or done == len(paths)):
-            _save_pass(state_dir, fingerprint, done, reservoir)
-    bar.close()
-    return train_kmeans(reservoir.sample(), k, niter=niter, seed=seed, encoder=encoder_name, layer=layer)
+    try:
+        for i in range(start, len(paths)):
+            try:
+                wav, _ = load_audio(paths[i], encoder.sample_rate, min_samples=encoder.receptive_field)
+            except AudioError as e:
+                log.warning("skipping %s", e)
+            else:
+                with encoder_autocast(device, bf16):
+                    (f,) = features_of(encoder, [wav], layer, device=device)
+                reservoir.add(f.cpu().numpy())
+            bar.update(1)
+            done = i + 1
+            if state_dir is not None and (done % save_every == 0 or done == len(paths)):
+                # the log first: a kill between the two leaves a record the resumed run drops
+                runlog.write({"files_done": done, "frames_seen": reservoir.seen})
+                _save_pass(state_dir, fingerprint, done, reservoir)
+        bar.close()
+        objectives: list[float] = []
+        km = train_kmeans(reservoir.sample(), k, niter=niter, seed=seed, encoder=encoder_name, layer=layer,
+                          objectives=objectives)
+    finally:
+        runlog.close()
+    if state_dir is not None:  # the Lloyd iterations are not resumable: a rerun logs them again
+        with RunLog(state_dir, 0) as lloyd:
+            for i, v in enumerate(objectives, 1):
+                lloyd.write({"step": i, "objective": v})
+    return km
 
 
 def train_kmeans_file(encoder, paths: Iterable, k: int, out: str | os.PathLike, *,
@@ -396,3 +345,19 @@ def state_dir_for(out: str | os.PathLike) -> Path:
     """Where a k-means written to ``out`` keeps its resumable pass: ``OUT.state/`` beside it."""
     out = Path(out)
     return out.with_name(out.name + ".state")
+
+
+def train_kmeans_run(encoder, paths: Iterable, c: KMeansTrainConfig) -> KMeansQuantizer:
+    """:func:`train_kmeans_on_corpus` in the run folder ``c.out_dir`` (module docstring):
+    resumable after a kill; writes ``quantizer.safetensors``. One process (the pass is sequential)."""
+    from ..distributed import init_distributed
+
+    _, world, device = init_distributed(c.device)
+    if world > 1:
+        raise TextlessError("train kmeans runs in one process (its pass over the corpus is "
+                            "sequential): start it without torchrun")
+    km = train_kmeans_on_corpus(encoder, paths, c.clusters, layer=c.layer, max_frames=c.max_frames,
+                                seed=c.seed, niter=c.steps, encoder_name=c.encoder_name, device=device,
+                                bf16=c.bf16, state_dir=c.out_dir, save_every=c.save_every)
+    km.save(Path(c.out_dir) / QUANTIZER_FILE)
+    return km

@@ -15,14 +15,17 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from ..checkpoint import config_from_dict, load_checkpoint, save_checkpoint
+from ..distributed import average_gradients, init_distributed
 from ..errors import TextlessError
+from ..files import atomic_open
+from ..trainer import RunLog, check_resume, check_world, config_json, load_state, save_state
 from .model import UnitLM
 
 KIND = "ulm.prompt"
@@ -113,25 +116,43 @@ class PromptTuner(nn.Module):
 def train_prompt(
     ulm: UnitLM, units: Sequence[torch.Tensor], labels: Sequence[int], config: PromptConfig, *,
     steps: int = 200, lr: float = 1e-2, batch_size: int = 16, seed: int = 1,
+    state: dict | None = None, on_step: Callable | None = None, rank: int = 0, world: int = 1,
 ) -> tuple[PromptTuner, list[float]]:
-    """Fit the prompts on ``units`` with class indices ``labels``; returns the tuner and losses."""
+    """Fit the prompts on ``units`` with class indices ``labels``; returns the tuner and the
+    losses of the steps taken.
+
+    Step ``s`` draws ``batch_size * world`` utterances (a permutation seeded by ``(seed, s)``,
+    repeated when the corpus is smaller); rank ``r`` takes slice ``r`` and the gradients are
+    averaged over ranks. ``state``: a run folder's ``state.pt`` (``step``, ``prompt``,
+    ``optimizer``) to resume from; the frozen LM has no dropout, so the resumed steps equal an
+    uninterrupted run's.
+    ``on_step(step, loss, tuner, optimizer)`` runs after each step (``step`` counts from 1)."""
     if len(units) != len(labels) or not units:
         raise TextlessError("need as many labels as utterances, and at least one")
-    tuner = PromptTuner(ulm, config, seed=seed)
+    tuner = PromptTuner(ulm, config, seed=seed).to(ulm.device)
     params = [p for p in tuner.parameters() if p.requires_grad]
     optim = torch.optim.AdamW(params, lr=lr, weight_decay=0.0)
-    g = torch.Generator().manual_seed(seed)
+    start = 0
+    if state is not None:
+        tuner.load_state_dict(state["prompt"], strict=False)  # the frozen LM is not in it
+        optim.load_state_dict(state["optimizer"])
+        start = int(state["step"])
     y = torch.tensor(labels, dtype=torch.long, device=ulm.device)
     losses = []
     tuner.train()
-    for step in range(steps):
-        idx = torch.randperm(len(units), generator=g)[:batch_size].tolist()
+    for step in range(start, steps):
+        g = torch.Generator().manual_seed(seed * 1_000_003 + step)
+        order = torch.randperm(len(units), generator=g).repeat(-(-batch_size * world // len(units)))
+        idx = order[rank * batch_size:(rank + 1) * batch_size].tolist()
         loss = F.cross_entropy(tuner([units[i] for i in idx]), y[idx])
         optim.zero_grad(set_to_none=True)
         loss.backward()
+        average_gradients(params, world)
         torch.nn.utils.clip_grad_norm_(params, 1.0)
         optim.step()
         losses.append(float(loss.detach()))
+        if on_step is not None:
+            on_step(step + 1, losses[-1], tuner, optim)
     tuner.eval()
     return tuner, losses
 
@@ -153,6 +174,8 @@ def load_prompt(path: str | os.PathLike, ulm: UnitLM) -> PromptTuner:
 # ---------------------------------------------------------------------------------- files
 @dataclass(frozen=True)
 class PromptTrainConfig:
+    """A ``textless train prompt`` run (the learning rate is constant: ``steps`` may grow on resume)."""
+
     ulm: str
     units: str
     labels: str
@@ -163,8 +186,13 @@ class PromptTrainConfig:
     steps: int = 200
     lr: float = 1e-2
     batch_size: int = 16
+    save_every: int = 100
+    valid_every: int = 100
     seed: int = 1
     device: str = "cpu"
+
+
+_RESUME_FREE = {"out_dir", "steps", "save_every", "valid_every", "device"}
 
 
 def read_labels(path: str | os.PathLike) -> dict[str, str]:
@@ -194,11 +222,14 @@ def majority_accuracy(train_labels: Sequence[int], test_labels: Sequence[int]) -
 
 
 def train_prompt_from_files(c: PromptTrainConfig) -> dict:
-    """``textless train prompt``: fit, save ``prompt.safetensors`` and ``metrics.json``."""
+    """``textless train prompt``: fit (or resume, when ``out_dir/state.pt`` exists), writing the run
+    folder of :mod:`textless.trainer` (``state.pt``, ``log.jsonl`` with ``valid_accuracy`` lines,
+    ``prompt.safetensors``) and ``metrics.json`` at the end."""
     from ..units import read_units
     from .checkpoint import load_ulm
 
-    ulm = load_ulm(c.ulm, c.device)
+    rank, world, device = init_distributed(c.device)
+    ulm = load_ulm(c.ulm, device)
     labels = read_labels(c.labels)
 
     def labelled(path):
@@ -217,24 +248,43 @@ def train_prompt_from_files(c: PromptTrainConfig) -> dict:
                           prompt_length=c.prompt_length, deep=c.deep, dim=ulm.config.dim,
                           num_layers=ulm.config.num_layers)
     y = [classes.index(n) for n in names]
-    tuner, losses = train_prompt(ulm, units, y, config, steps=c.steps, lr=c.lr,
-                                 batch_size=c.batch_size, seed=c.seed)
-    out = Path(c.out_dir)
-    save_prompt(out / "prompt.safetensors", tuner)
-    metrics = {"classes": list(classes), "final_loss": losses[-1],
-               "train_accuracy": _accuracy(tuner.predict(units), y)}
+    vunits = vy = None
     if c.valid_units:
         vunits, vnames = labelled(c.valid_units)
         unknown = sorted(set(vnames) - set(classes))
         if unknown:
             raise TextlessError(f"{c.valid_units}: labels {unknown} are not in the training set")
         vy = [classes.index(n) for n in vnames]
+    out = Path(c.out_dir)
+    state = load_state(out, "a prompt training state")
+    if state is not None:
+        check_resume(state["train_config"], c, out, free=_RESUME_FREE)
+        check_world(state, world)
+    runlog = RunLog(out, int(state["step"]) if state else 0, enabled=rank == 0)
+
+    def on_step(step, loss, tuner, optim):
+        record = {"step": step, "loss": loss}
+        if rank == 0 and vunits and (step % c.valid_every == 0 or step == c.steps):
+            record["valid_accuracy"] = _accuracy(tuner.predict(vunits), vy)
+        runlog.write(record)
+        if rank == 0 and (step % c.save_every == 0 or step == c.steps):
+            save_state(out, {"step": step, "prompt": tuner.prompt_state(), "optimizer": optim.state_dict(),
+                             "train_config": config_json(c), "world_size": world, "loss": loss})
+            save_prompt(out / "prompt.safetensors", tuner)
+
+    try:
+        tuner, losses = train_prompt(ulm, units, y, config, steps=c.steps, lr=c.lr, batch_size=c.batch_size,
+                                     seed=c.seed, state=state, on_step=on_step, rank=rank, world=world)
+    finally:
+        runlog.close()
+    metrics = {"classes": list(classes), "final_loss": losses[-1] if losses else state["loss"],
+               "train_accuracy": _accuracy(tuner.predict(units), y)}
+    if vunits:
         metrics["valid_accuracy"] = _accuracy(tuner.predict(vunits), vy)
         metrics["valid_majority_baseline"] = majority_accuracy(y, vy)
-    from ..files import atomic_open
-
-    with atomic_open(out / "metrics.json", "w") as f:
-        json.dump(metrics, f, indent=2)
+    if rank == 0:
+        with atomic_open(out / "metrics.json", "w") as f:
+            json.dump(metrics, f, indent=2)
     return metrics
 
 

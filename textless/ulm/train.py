@@ -5,11 +5,12 @@ deterministic stream (see :mod:`textless.ulm.data`); rank ``r`` takes every ``wo
 The loss is the summed token NLL over the whole step divided by its token count, so a run on
 ``W`` processes equals a single-process run with ``update_freq * W`` (up to float rounding,
 with dropout off). AdamW with linear warm-up and cosine decay, gradient clipping, validation
-perplexity, and an atomic ``checkpoint_last.pt`` (model, optimizer, stream position, every
-rank's RNG) every ``save_every`` steps: restarting the same command in the same ``out_dir``
-continues the run exactly (same data order, same dropout masks).
+perplexity, and an atomic ``state.pt`` (model, optimizer, stream position, every rank's RNG)
+every ``save_every`` steps: restarting the same command in the same ``out_dir`` continues the run
+exactly (same data order, same dropout masks); see :mod:`textless.trainer`.
 
-Files in ``out_dir``: ``checkpoint_last.pt`` (training state, ``torch.load(weights_only=True)``),
+Files in ``out_dir``: ``state.pt`` (training state, ``torch.load(weights_only=True)``; runs of
+earlier versions saved it as ``checkpoint_last.pt``, still resumed from),
 ``ulm.safetensors`` (latest weights for inference), ``ulm_best.safetensors`` (best validation
 perplexity; the latest weights when there is no validation set), ``tokenizer.json`` (with
 ``tokenizer``: the BPE tokenizer the LM reads; perplexities are then per token), ``log.jsonl`` (one line per step: step, loss in nats/token, lr, tokens; plus
@@ -19,10 +20,8 @@ perplexity; the latest weights when there is no validation set), ``tokenizer.jso
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
 import math
-import os
 from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,17 +30,17 @@ import torch
 import torch.distributed as dist
 import torch.nn.functional as F
 
-from ..checkpoint import load_torch_file
+from ..distributed import init_distributed
 from ..errors import TextlessError
-from ..files import atomic_path
 from ..progress import progress
-from ..runlog import read_log, truncate_log  # noqa: F401 (read_log: part of this module's API)
+from ..trainer import (RunLog, check_resume, check_world, get_rng, load_state, read_log,  # noqa: F401 (read_log: API)
+                       save_state, set_rng)
 from .checkpoint import save_ulm
 from .data import BatchStream, collate, load_sequences, split_long
 from .model import UnitLM, UnitLMConfig
 
 log = logging.getLogger(__name__)
-STATE_FILE = "checkpoint_last.pt"
+LEGACY_STATE_FILES = ("checkpoint_last.pt",)  # the state's name before the trainer contract
 TOKENIZER_FILE = "tokenizer.json"  # copy of TrainConfig.tokenizer, beside ulm.safetensors
 
 
@@ -56,7 +55,7 @@ class TrainConfig:
     deduplicate: bool = True
     max_tokens: int = 4096            # padded input tokens per batch, per process
     update_freq: int = 1              # batches accumulated per step, per process
-    max_steps: int = 1000
+    steps: int = 1000                 # the schedule's length (warm-up, cosine decay)
     lr: float = 5e-4
     min_lr_ratio: float = 0.1
     warmup_steps: int = 100
@@ -72,27 +71,22 @@ class TrainConfig:
 
 
 _RESUME_FREE = {"out_dir", "stop_at_step", "device", "save_every", "valid_every"}
+_RENAMED = {"max_steps": "steps"}  # fields of states saved by earlier versions
 
 
 def lr_at(step: int, c: TrainConfig) -> float:
     """Learning rate of optimizer step ``step`` (0-based): linear warm-up, then cosine decay
-    to ``min_lr_ratio * lr`` at ``max_steps``.
+    to ``min_lr_ratio * lr`` at ``steps``.
 
-    >>> c = TrainConfig("t", "o", lr=1.0, warmup_steps=2, max_steps=5, min_lr_ratio=0.0)
+    >>> c = TrainConfig("t", "o", lr=1.0, warmup_steps=2, steps=5, min_lr_ratio=0.0)
     >>> [round(lr_at(s, c), 3) for s in range(5)]
     [0.5, 1.0, 1.0, 0.5, 0.0]
     """
     if step < c.warmup_steps:
         return c.lr * (step + 1) / c.warmup_steps
-    span = max(1, c.max_steps - c.warmup_steps - 1)
+    span = max(1, c.steps - c.warmup_steps - 1)
     t = min(1.0, (step - c.warmup_steps) / span)
     return c.lr * (c.min_lr_ratio + (1 - c.min_lr_ratio) * 0.5 * (1 + math.cos(math.pi * t)))
-
-
-def _dist_info() -> tuple[int, int, int]:
-    """(rank, world_size, local_rank) from torchrun's environment; (0, 1, 0) otherwise."""
-    world = int(os.environ.get("WORLD_SIZE", "1"))
-    return int(os.environ.get("RANK", "0")), world, int(os.environ.get("LOCAL_RANK", "0"))
 
 
 def _split_valid(seqs, c: TrainConfig):
@@ -132,20 +126,16 @@ def evaluate(model: UnitLM, seqs, max_tokens: int, rank: int = 0, world: int = 1
 
 
 def train_ulm(config: TrainConfig, model_config: UnitLMConfig | None = None) -> dict:
-    """Train (or resume, when ``out_dir`` holds ``checkpoint_last.pt``) a unit LM.
+    """Train (or resume, when ``out_dir`` holds ``state.pt``) a unit LM.
 
     ``model_config`` defaults to :class:`UnitLMConfig` with the corpus' vocabulary; on resume
     the stored one is used. Returns ``{"step", "loss", "valid_ppl", "out_dir"}`` of the last step.
     Under ``torchrun`` (``WORLD_SIZE > 1``) it joins a process group (gloo on CPU, nccl on
     CUDA) and wraps the model in DDP; rank 0 writes the files.
     """
-    rank, world, local_rank = _dist_info()
-    device = torch.device(config.device)
-    if device.type == "cuda":
-        device = torch.device("cuda", local_rank)
-    own_group = world > 1 and not dist.is_initialized()
-    if own_group:
-        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+    own_group = not dist.is_initialized()
+    rank, world, device = init_distributed(config.device)
+    own_group = own_group and world > 1
     try:
         return _train(config, model_config, rank, world, device)
     finally:
@@ -156,10 +146,10 @@ def train_ulm(config: TrainConfig, model_config: UnitLMConfig | None = None) -> 
 def _train(c: TrainConfig, model_config, rank, world, device) -> dict:
     out = Path(c.out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    state = None
-    if (out / STATE_FILE).is_file():
-        state = load_torch_file(out / STATE_FILE, "a unit LM training state")
-        _check_resume(state, c, world)
+    state = load_state(out, "a unit LM training state", LEGACY_STATE_FILES)
+    if state is not None:
+        check_resume(state["train_config"], c, out, free=_RESUME_FREE, renamed=_RENAMED)
+        check_world(state, world)
         model_config = UnitLMConfig(**{k: tuple(v) if isinstance(v, list) else v
                                        for k, v in state["model_config"].items()})
     seqs, vocab, _ = load_sequences(c.train, c.deduplicate, c.tokenizer)
@@ -197,21 +187,15 @@ def _train(c: TrainConfig, model_config, rank, world, device) -> dict:
         optim.load_state_dict(state["optimizer"])
         stream.load_state(state["stream"])
         step, best = int(state["step"]), float(state["best_valid_ppl"])
-        torch.set_rng_state(state["rng"][rank])
-        if rank == 0:
-            truncate_log(out / "log.jsonl", step)
-        log.info("resumed %s at step %d", out, step)
-    else:
-        if rank == 0:
-            truncate_log(out / "log.jsonl", 0)  # a fresh run starts a fresh log
+        set_rng(state["rng"][rank], device)
     ddp = model
     if world > 1:
         ddp = torch.nn.parallel.DistributedDataParallel(model)
     model.train()
     last = {"step": step, "loss": None, "valid_ppl": None, "out_dir": str(out)}
-    stop = min(c.max_steps, c.stop_at_step or c.max_steps)
+    stop = min(c.steps, c.stop_at_step or c.steps)
     bar = progress(total=stop, initial=step, desc="train ulm", unit="step", enabled=rank == 0)
-    logf = open(out / "log.jsonl", "a", encoding="utf-8") if rank == 0 else None
+    runlog = RunLog(out, step, enabled=rank == 0)  # a fresh run starts a fresh log
     try:
         while step < stop:
             group = stream.take(c.update_freq * world)
@@ -236,7 +220,7 @@ def _train(c: TrainConfig, model_config, rank, world, device) -> dict:
             loss = float(nll_sum) / ntok
             record = {"step": step, "loss": loss, "lr": lr, "tokens": ntok, "grad_norm": float(gnorm)}
             last.update(step=step, loss=loss)
-            if valid_tokens and (step % c.valid_every == 0 or step == c.max_steps):
+            if valid_tokens and (step % c.valid_every == 0 or step == c.steps):
                 ppl = evaluate(model, valid_tokens, c.max_tokens, rank, world)
                 record["valid_ppl"] = last["valid_ppl"] = ppl
                 if ppl < best and rank == 0:
@@ -244,22 +228,19 @@ def _train(c: TrainConfig, model_config, rank, world, device) -> dict:
                     save_ulm(out / "ulm_best.safetensors", model)
                 elif ppl < best:
                     best = ppl
-            if logf:
-                logf.write(json.dumps(record) + "\n")
-                logf.flush()
+            runlog.write(record)
             bar.update(1)
             bar.set_postfix(loss=f"{loss:.3f}")
             if step % c.save_every == 0 or step == stop:
-                _save(out, c, model, optim, stream, step, best, rank, world, bool(valid_tokens))
+                _save(out, c, model, optim, stream, step, best, rank, world, bool(valid_tokens), device)
     finally:
         bar.close()
-        if logf:
-            logf.close()
+        runlog.close()
     return last
 
 
-def _save(out: Path, c, model, optim, stream, step, best, rank, world, has_valid=True):
-    rng = torch.get_rng_state()
+def _save(out: Path, c, model, optim, stream, step, best, rank, world, has_valid, device):
+    rng = get_rng(device)
     if world > 1:
         states = [None] * world
         dist.all_gather_object(states, rng)
@@ -272,27 +253,9 @@ def _save(out: Path, c, model, optim, stream, step, best, rank, world, has_valid
             "world_size": world, "model_config": dataclasses.asdict(model.config),
             "train_config": dataclasses.asdict(c),
         }
-        with atomic_path(out / STATE_FILE) as tmp:
-            torch.save(state, tmp)
+        save_state(out, state)
         save_ulm(out / "ulm.safetensors", model)
         if not has_valid:  # nothing to choose by: the best is the latest
             save_ulm(out / "ulm_best.safetensors", model)
     if world > 1:
         dist.barrier()
-
-
-def _check_resume(state: dict, c: TrainConfig, world: int):
-    saved = state["train_config"]
-    now = dataclasses.asdict(c)
-    diff = sorted(k for k in now if k not in _RESUME_FREE and _norm(saved.get(k)) != _norm(now[k]))
-    if diff:
-        raise TextlessError(
-            f"{c.out_dir} holds a run with other settings ({', '.join(diff)}): use a new --out "
-            "or the same settings to resume"
-        )
-    if state["world_size"] != world:
-        raise TextlessError(f"resume with {state['world_size']} processes, not {world}")
-
-
-def _norm(v):
-    return list(v) if isinstance(v, tuple) else v

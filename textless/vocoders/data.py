@@ -15,6 +15,7 @@ import torch
 import torch.nn.functional as F
 
 from ..audio import load_audio
+from ..data.manifest import ManifestItem, check_unique_ids, folder_items, read_items
 from ..errors import TextlessError
 from ..progress import progress
 from ..units import dedup, read_units
@@ -29,34 +30,21 @@ class Utterance:
     f0: torch.Tensor | None = None  # [N] normalised log-F0, 0 = unvoiced
 
 
-def read_audio_list(audio: str | os.PathLike) -> list[tuple[Path, str | None]]:
-    """A folder searched recursively for ``*.wav`` (speaker = None; file stems are the ids, so
-    they must be unique) or a list file of ``path[<TAB>speaker]`` lines (relative paths are
-    relative to the list file)."""
+def read_audio_list(audio: str | os.PathLike) -> list[ManifestItem]:
+    """``--audio``: a folder searched recursively for audio (speaker None; the file stems are the
+    ids, so they must be unique) or a manifest / list file (:func:`textless.data.manifest.read_items`:
+    ``path[<TAB>speaker]`` lines, or a fairseq manifest with ``speakers.tsv`` beside it)."""
     audio = Path(audio)
     if audio.is_dir():
-        files = sorted(audio.rglob("*.wav"))
-        if not files:
-            raise TextlessError(f"{audio}: no .wav files")
-        seen = {}
-        for f in files:
-            if f.stem in seen:
-                raise TextlessError(f"{f} and {seen[f.stem]} have the same id {f.stem!r}: use a list file")
-            seen[f.stem] = f
-        return [(f, None) for f in files]
+        items = folder_items(audio)
+        check_unique_ids(items)
+        return items
     if not audio.is_file():
         raise TextlessError(f"{audio}: no such folder or list file")
-    out = []
-    for lineno, line in enumerate(audio.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip() or line.startswith("#"):
-            continue
-        parts = line.rstrip("\n").split("\t")
-        path = Path(parts[0])
-        path = path if path.is_absolute() else audio.parent / path
-        out.append((path, parts[1] if len(parts) > 1 and parts[1] else None))
-    if not out:
+    items = read_items(audio)
+    if not items:
         raise TextlessError(f"{audio}: no audio files listed")
-    return out
+    return items
 
 
 def load_corpus(audio, sample_rate: int, *, units_path=None, model=None, f0: bool = False,
@@ -86,16 +74,16 @@ def load_corpus(audio, sample_rate: int, *, units_path=None, model=None, f0: boo
     if abs(hop - round(hop)) > 1e-6:
         raise TextlessError(f"{sample_rate} Hz audio / {frame_rate:g} Hz units is not an integer hop")
     hop = int(round(hop))
-    speakers = sorted({s for _, s in entries if s is not None})
+    speakers = sorted({it.speaker for it in entries if it.speaker is not None})
     utts, raw_f0 = [], {}
-    for path, spk in progress(entries, desc="loading corpus", unit="utt", enabled=show_progress):
-        wav, _ = load_audio(path, sample_rate)
-        uid = path.stem
+    for it in progress(entries, desc="loading corpus", unit="utt", enabled=show_progress):
+        wav, _ = load_audio(it.path, sample_rate)
+        uid, spk = it.id, it.speaker
         if by_id is None:
-            u = pipeline.encode_file(path, deduplicate=False).units
+            u = pipeline.encode_file(it.path, deduplicate=False).units.cpu()
         else:
             if uid not in by_id:
-                raise TextlessError(f"{units_path}: no units for {uid} ({path})")
+                raise TextlessError(f"{units_path}: no units for {uid} ({it.path})")
             u = by_id[uid].units
         n = u.numel()
         w = torch.from_numpy(wav[: n * hop])

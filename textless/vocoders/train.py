@@ -12,11 +12,14 @@ generator seeded by ``(seed, step)`` and rank ``r`` of ``W`` takes the slice ``r
 resumed from a checkpoint, or split over processes, sees exactly the batches of an
 uninterrupted single run. The learning rate is a pure function of the step (no scheduler state).
 
-Output folder: ``state.pt`` (training state, ``torch.save``, read with ``weights_only=True``),
-``generator.safetensors`` (folded generator, our format), ``samples/step_XXXXXXXX.wav`` (first
-validation utterance), ``log.jsonl`` (losses and validation mel-L1 per checkpoint), and with
+The run folder (:mod:`textless.trainer`): ``state.pt`` (training state, read with
+``weights_only=True``), ``log.jsonl`` (losses per step; validation mel-L1 every ``valid_every``
+steps), ``generator.safetensors`` (folded generator, our format; every ``save_every`` steps),
+``samples/step_XXXXXXXX.wav`` (the first validation utterance, at each validation),
+``train_config.json`` (the run's settings, speakers and F0 statistics), and with
 ``snapshot_every`` a copy of the generator ``snapshots/step_<N>.safetensors`` at those steps
-(for ``recipes/vocoder_curve.py``). All files are written atomically by rank 0.
+(for ``recipes/vocoder_curve.py``). All files are written atomically by rank 0. Models and
+batches live on ``device`` (``cuda`` becomes ``cuda:LOCAL_RANK`` under torchrun).
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-import os
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,18 +36,19 @@ import torch
 import torch.nn.functional as F
 
 from ..audio import write_audio
-from ..checkpoint import load_torch_file
+from ..distributed import init_distributed
 from ..errors import TextlessError
-from ..files import atomic_open, atomic_path
+from ..files import atomic_open
 from ..progress import progress
+from ..trainer import RunLog, check_resume, check_world, load_state, save_state
 from .checkpoint import save_vocoder
 from .data import Utterance, draw_batch, duration_targets, load_corpus
 from .discriminators import MultiPeriodDiscriminator, MultiResolutionDiscriminator, MultiScaleDiscriminator
 from .hifigan import UnitHiFiGAN, VocoderConfig, apply_weight_norm
+from .presets import generator_config, upsample_plan  # noqa: F401 (upsample_plan: API)
 from .losses import LogMel, MelConfig, discriminator_loss, feature_loss, generator_loss
 
 log = logging.getLogger(__name__)
-STATE_FILE = "state.pt"
 ARCHS = ("hifigan", "vocos")
 GENERATOR_FILE = "generator.safetensors"
 
@@ -57,7 +61,9 @@ class TrainConfig:
     ``disc_width`` scales the discriminators' channels: at 1.0 (HiFi-GAN) they cost ~30x the
     ``small`` generator per step, at the default 0.125 about as much (a CPU budget; use 1.0 on a GPU).
     Before step ``disc_start`` the generator learns from mel-L1 (+ duration) alone and the
-    discriminators are not run: a cheap warm-up that makes the units audible early on a CPU."""
+    discriminators are not run: a cheap warm-up that makes the units audible early on a CPU.
+    The learning rate does not depend on ``steps``: a finished run goes on with a larger one.
+    ``checkpoint_every``: the deprecated name of ``save_every``."""
 
     steps: int = 10000
     batch_size: int = 8
@@ -65,7 +71,8 @@ class TrainConfig:
     lr: float = 2e-4
     betas: tuple = (0.8, 0.99)
     lr_decay: float = 0.999
-    checkpoint_every: int = 500
+    save_every: int = 500
+    valid_every: int = 500
     snapshot_every: int = 0  # keep the generator of every such step (0: none); at checkpoints only
     valid_utterances: int = 2
     f0: bool = False
@@ -78,81 +85,16 @@ class TrainConfig:
     disc_start: int = 0
     seed: int = 0
     arch: str = "hifigan"
+    device: str = "cpu"
+    checkpoint_every: dataclasses.InitVar[int | None] = None
 
-    def __post_init__(self):
+    def __post_init__(self, checkpoint_every):
+        if checkpoint_every is not None:
+            warnings.warn("TrainConfig(checkpoint_every=) is deprecated: use save_every",
+                          DeprecationWarning, stacklevel=3)
+            object.__setattr__(self, "save_every", checkpoint_every)
         if self.arch not in ARCHS:
             raise TextlessError(f"unknown vocoder architecture --arch {self.arch!r}; known: {', '.join(ARCHS)}")
-
-
-# ---------------------------------------------------------------------------- generator presets
-def upsample_plan(hop_length: int) -> tuple[tuple, tuple]:
-    """Upsample rates (product ``hop_length``) and kernels (``2u`` or ``2u + 1``, so ``k - u`` is
-    even): factors 5 and 3 first, then 4s, then a 2.
-
-    >>> upsample_plan(320)
-    ((5, 4, 4, 4), (11, 8, 8, 8))
-    >>> upsample_plan(160)
-    ((5, 4, 4, 2), (11, 8, 8, 4))
-    """
-    n, rates = hop_length, []
-    for p in (7, 5, 3):
-        while n % p == 0:
-            rates.append(p)
-            n //= p
-    while n % 4 == 0:
-        rates.append(4)
-        n //= 4
-    if n % 2 == 0:
-        rates.append(2)
-        n //= 2
-    if n != 1 or not rates:
-        raise TextlessError(f"hop of {hop_length} samples cannot be factored into upsampling rates 2-7")
-    return tuple(rates), tuple(2 * u if u % 2 == 0 else 2 * u + 1 for u in rates)
-
-
-def generator_config(preset: str, *, vocab_size: int, sample_rate: int, hop_length: int, arch: str = "hifigan",
-                     **extra):
-    """hifigan: ``"small"`` (128 channels, CPU-trainable), ``"v1"`` (HiFi-GAN V1: 512 channels) or a
-    JSON file of :class:`VocoderConfig` fields. vocos: ``"small"`` or ``"base"``
-    (:func:`~textless.vocoders.vocos.vocos_config`) or a JSON file of ``VocosConfig`` fields.
-    ``vocab_size``/``sample_rate`` (and the Vocos ``hop_length``) come from the data."""
-    base = dict(vocab_size=vocab_size, sample_rate=sample_rate, **extra)
-    if arch == "vocos":
-        from .vocos import VocosConfig, vocos_config
-
-        if preset in ("small", "base"):
-            return vocos_config(preset, hop_length=hop_length, **base)
-        base.update(_json_fields(preset, VocosConfig, ("small", "base")), hop_length=hop_length)
-        return VocosConfig(**base)
-    if preset in ("small", "v1"):
-        if preset == "v1" and hop_length == 320:
-            rates, kernels = (5, 4, 4, 2, 2), (11, 8, 8, 4, 4)
-        else:
-            rates, kernels = upsample_plan(hop_length)
-        base.update(upsample_rates=rates, upsample_kernel_sizes=kernels,
-                    upsample_initial_channel=128 if preset == "small" else 512)
-    else:
-        base.update(_json_fields(preset, VocoderConfig, ("small", "v1")))
-    config = VocoderConfig(**base)
-    if config.hop_length != hop_length:
-        raise TextlessError(f"generator hop {config.hop_length} != {hop_length} samples per unit frame")
-    return config
-
-
-def _json_fields(preset: str, cls, presets: tuple) -> dict:
-    """Fields of ``cls`` from the JSON file ``preset`` (lists as tuples; vocab/rate/hop dropped)."""
-    path = Path(preset)
-    if not path.is_file():
-        raise TextlessError(f"--config {preset}: not {' or '.join(repr(p) for p in presets)} or a JSON file")
-    try:
-        fields = json.loads(path.read_text())
-    except json.JSONDecodeError as e:
-        raise TextlessError(f"{path}: not JSON ({e.msg})") from None
-    unknown = set(fields) - {f.name for f in dataclasses.fields(cls)}
-    if unknown:
-        raise TextlessError(f"{path}: unknown {cls.__name__} fields {sorted(unknown)}")
-    return {k: (tuple(map(tuple, v)) if k == "resblock_dilation_sizes" else tuple(v) if isinstance(v, list) else v)
-            for k, v in fields.items() if k not in ("vocab_size", "sample_rate", "hop_length")}
 
 
 class _GeneratorStep(torch.nn.Module):
@@ -215,19 +157,13 @@ def _load_init(G, path, vconf):
 
 
 # ---------------------------------------------------------------------------- training
-def _dist():
-    import torch.distributed as dist
-
-    if "WORLD_SIZE" in os.environ and int(os.environ["WORLD_SIZE"]) > 1:
-        if not dist.is_initialized():
-            dist.init_process_group("gloo" if not torch.cuda.is_available() else "nccl")
-        return dist.get_rank(), dist.get_world_size()
-    return 0, 1
+#: Settings a run may change when it resumes (the learning rate does not depend on ``steps``).
+_RESUME_FREE = {"steps", "save_every", "valid_every", "snapshot_every", "device"}
+_RENAMED = {"checkpoint_every": "save_every"}  # fields of states saved by earlier versions
 
 
-def _save_state(path: Path, state: dict):
-    with atomic_path(path) as tmp:
-        torch.save(state, tmp)
+def _on(device, t: torch.Tensor | None) -> torch.Tensor | None:
+    return None if t is None else t.to(device)
 
 
 @torch.no_grad()
@@ -237,12 +173,18 @@ def validate(generator, utts: list[Utterance], logmel: LogMel) -> float:
     generator.eval()
     losses = []
     for u in utts:
-        f0 = u.f0[None] if u.f0 is not None else None
-        spk = torch.tensor([u.speaker]) if generator.config.has_speakers else None
-        wav = generator(u.units[None], f0=f0, speaker=spk)
-        losses.append(float(F.l1_loss(logmel(wav), logmel(u.wav[None]))))
+        wav = _synthesize(generator, u)
+        losses.append(float(F.l1_loss(logmel(wav[None]), logmel(_on(wav.device, u.wav)[None]))))
     generator.train(was)
     return float(np.mean(losses))
+
+
+def _synthesize(generator, u: Utterance) -> torch.Tensor:
+    """``wav [N * hop]`` of one whole utterance, on the generator's device."""
+    device = next(generator.parameters()).device
+    f0 = _on(device, u.f0[None]) if u.f0 is not None else None
+    spk = torch.tensor([u.speaker], device=device) if generator.config.has_speakers else None
+    return generator(_on(device, u.units[None]), f0=f0, speaker=spk)[0]
 
 
 def train_vocoder(audio, out_dir, cfg: TrainConfig = TrainConfig(), *, units=None, model=None,
@@ -252,7 +194,7 @@ def train_vocoder(audio, out_dir, cfg: TrainConfig = TrainConfig(), *, units=Non
     the path of the exported ``generator.safetensors``. See the module docstring for the files.
     ``init``: a generator file to start from instead of random weights (a fresh run only; its
     config must equal the one ``generator`` and the data give)."""
-    rank, world = _dist()
+    rank, world, device = init_distributed(cfg.device)
     out_dir = Path(out_dir)
     utts, frame_rate, vocab, speakers, f0_stats = load_corpus(
         audio, sample_rate, units_path=units, model=model, f0=cfg.f0, f0_method=cfg.f0_method,
@@ -272,29 +214,27 @@ def train_vocoder(audio, out_dir, cfg: TrainConfig = TrainConfig(), *, units=Non
     if not train:
         raise TextlessError(f"no training utterance has {cfg.segment_frames} unit frames: lower --segment-frames")
 
+    state = load_state(out_dir, "a vocoder training state")
+    if state is not None:
+        check_resume(state["train_config"], cfg, out_dir, free=_RESUME_FREE, renamed=_RENAMED)
+        check_world(state, world)
+        if state["vocoder_config"] != dataclasses.asdict(vconf):
+            raise TextlessError(f"{out_dir}: saved for another generator config; use a new --out")
     torch.manual_seed(cfg.seed)
     G, D = build_models(vconf, cfg)
-    state_path = out_dir / STATE_FILE
-    if init is not None and not state_path.is_file():
+    if init is not None and state is None:
         _load_init(G, init, vconf)
+    G, D = G.to(device), D.to(device)
     opt_g = torch.optim.AdamW(G.parameters(), cfg.lr, betas=cfg.betas, weight_decay=0.01)
     opt_d = torch.optim.AdamW(D.parameters(), cfg.lr, betas=cfg.betas, weight_decay=0.01)
     step = 0
-    if state_path.is_file():
-        state = load_torch_file(state_path, "a vocoder training state")
-        if state["train_config"].get("arch", "hifigan") != cfg.arch:
-            raise TextlessError(f"{state_path}: saved for --arch {state['train_config'].get('arch', 'hifigan')}")
-        if state["vocoder_config"] != dataclasses.asdict(vconf):
-            raise TextlessError(f"{state_path}: saved for another generator config; use a new --out")
-        if state["train_config"]["disc_width"] != cfg.disc_width:
-            raise TextlessError(f"{state_path}: saved with --disc-width {state['train_config']['disc_width']}")
+    if state is not None:
         G.load_state_dict(state["generator"])
         D.load_state_dict(state["discriminators"])
         opt_g.load_state_dict(state["optim_g"])
         opt_d.load_state_dict(state["optim_d"])
         step = int(state["step"])
-        log.info("resuming from step %d", step)
-    logmel = LogMel(MelConfig(sample_rate=sample_rate))
+    logmel = LogMel(MelConfig(sample_rate=sample_rate)).to(device)
     G_step, D_run = _GeneratorStep(G), D
     if world > 1:
         from torch.nn.parallel import DistributedDataParallel as DDP
@@ -308,22 +248,33 @@ def train_vocoder(audio, out_dir, cfg: TrainConfig = TrainConfig(), *, units=Non
 
     bar = progress(total=cfg.steps, initial=step, desc="training vocoder", unit="step",
                    enabled=show_progress and rank == 0)
-    last = {}
-    while step < cfg.steps:
-        torch.manual_seed(cfg.seed * 1_000_003 + step * world + rank)  # dropout of the dur predictor
-        lr = cfg.lr * cfg.lr_decay ** (step / 1000)
-        for opt in (opt_g, opt_d):
-            for group in opt.param_groups:
-                group["lr"] = lr
-        b = draw_batch(train, step, cfg.seed, cfg.batch_size, rank, world, cfg.segment_frames, hop)
-        last = train_step(G_step, D_run, opt_g, opt_d, b, logmel, cfg, vconf, step >= cfg.disc_start)
-        last["lr"] = lr
-        step += 1
-        bar.update(1)
-        bar.set_postfix(mel=f"{last['loss_mel']:.3f}", d=f"{last['loss_d']:.3f}")
-        if rank == 0 and (step % cfg.checkpoint_every == 0 or step == cfg.steps):
-            _checkpoint(out_dir, step, G, D, opt_g, opt_d, vconf, cfg, valid, logmel, last)
-    bar.close()
+    runlog = RunLog(out_dir, step, enabled=rank == 0)
+    try:
+        while step < cfg.steps:
+            torch.manual_seed(cfg.seed * 1_000_003 + step * world + rank)  # dropout of the dur predictor
+            lr = cfg.lr * cfg.lr_decay ** (step / 1000)
+            for opt in (opt_g, opt_d):
+                for group in opt.param_groups:
+                    group["lr"] = lr
+            b = draw_batch(train, step, cfg.seed, cfg.batch_size, rank, world, cfg.segment_frames, hop)
+            record = train_step(G_step, D_run, opt_g, opt_d, b, logmel, cfg, vconf, step >= cfg.disc_start)
+            step += 1
+            record = {"step": step, **record, "lr": lr}
+            if rank == 0 and valid and (step % cfg.valid_every == 0 or step == cfg.steps):
+                record["valid_mel_l1"] = validate(G, valid, logmel)
+                with torch.no_grad():
+                    G.eval()
+                    wav = _synthesize(G, valid[0]).cpu()
+                    G.train()
+                write_audio(out_dir / "samples" / f"step_{step:08d}.wav", wav, vconf.sample_rate)
+            runlog.write(record)
+            bar.update(1)
+            bar.set_postfix(mel=f"{record['loss_mel']:.3f}", d=f"{record['loss_d']:.3f}")
+            if rank == 0 and (step % cfg.save_every == 0 or step == cfg.steps):
+                _checkpoint(out_dir, step, G, D, opt_g, opt_d, vconf, cfg, world)
+    finally:
+        bar.close()
+        runlog.close()
     if world > 1:
         import torch.distributed as dist
 
@@ -333,10 +284,13 @@ def train_vocoder(audio, out_dir, cfg: TrainConfig = TrainConfig(), *, units=Non
 
 def train_step(G_step, D_run, opt_g, opt_d, b: dict, logmel, cfg: TrainConfig, vconf, adversarial: bool) -> dict:
     """One optimizer step of the discriminators (when ``adversarial``) then of the generator on
-    the batch ``b`` (from :func:`draw_batch`); returns the losses as floats."""
+    the batch ``b`` (from :func:`draw_batch`, moved to ``logmel``'s device); returns the losses
+    as floats."""
+    device = logmel.mel_basis.device
     dedup_units = durs = mask = None
     if vconf.duration_predictor:
-        dedup_units, durs, mask = duration_targets(b["code"])
+        dedup_units, durs, mask = (t.to(device) for t in duration_targets(b["code"]))
+    b = {k: _on(device, v) for k, v in b.items()}
     real = b["wav"].unsqueeze(1)
     fake, log_dur = G_step(b["code"], b["f0"], b["speaker"], dedup_units)
     fake = fake.unsqueeze(1)
@@ -370,28 +324,14 @@ def train_step(G_step, D_run, opt_g, opt_d, b: dict, logmel, cfg: TrainConfig, v
             "loss_mel": loss_mel.item(), "loss_dur": loss_dur.item()}
 
 
-def _checkpoint(out_dir, step, G, D, opt_g, opt_d, vconf, cfg, valid, logmel, losses):
-    _save_state(out_dir / STATE_FILE, {
+def _checkpoint(out_dir, step, G, D, opt_g, opt_d, vconf, cfg, world):
+    save_state(out_dir, {
         "step": step, "generator": G.state_dict(), "discriminators": D.state_dict(),
-        "optim_g": opt_g.state_dict(), "optim_d": opt_d.state_dict(),
+        "optim_g": opt_g.state_dict(), "optim_d": opt_d.state_dict(), "world_size": world,
         "vocoder_config": dataclasses.asdict(vconf), "train_config": dataclasses.asdict(cfg),
     })
     save_vocoder(G, out_dir / GENERATOR_FILE)
     if cfg.snapshot_every and step % cfg.snapshot_every == 0:
         (out_dir / "snapshots").mkdir(exist_ok=True)
         save_vocoder(G, out_dir / "snapshots" / f"step_{step}.safetensors")
-    record = {"step": step, **losses}
-    if valid:
-        record["valid_mel_l1"] = validate(G, valid, logmel)
-        u = valid[0]
-        with torch.no_grad():
-            G.eval()
-            wav = G(u.units[None], f0=u.f0[None] if u.f0 is not None else None,
-                    speaker=torch.tensor([u.speaker]) if vconf.has_speakers else None)[0]
-            G.train()
-        write_audio(out_dir / "samples" / f"step_{step:08d}.wav", wav, vconf.sample_rate)
-    log_path = out_dir / "log.jsonl"
-    previous = log_path.read_text() if log_path.is_file() else ""
-    with atomic_open(log_path, "w") as f:
-        f.write(previous + json.dumps(record) + "\n")
-    log.info("step %d: %s", step, record)
+    log.info("step %d: saved %s", step, out_dir / GENERATOR_FILE)

@@ -135,7 +135,8 @@ class Pipeline:
 
         ``encoder``: a fairseq HuBERT/wav2vec2 ``.pt``, a Hugging Face folder or a textless
         ``.safetensors``; or ``spectral``: ``"mfcc"`` / ``"logmel"`` features instead.
-        ``quantizer``: k-means ``.safetensors`` or official ``km.bin``; ``ulm`` / ``vocoder``:
+        ``quantizer``: any textless quantizer ``.safetensors`` (k-means, or the linear head of
+        ``textless train encoder``) or an official ``km.bin``; ``ulm`` / ``vocoder``:
         optional files in the formats their loaders read. ``name`` defaults to
         ``<encoder file stem or spectral>[-l<layer>]-km<K>``.
         """
@@ -159,7 +160,12 @@ class Pipeline:
                 raise TextlessError(f"{encoder}: not an encoder checkpoint")
         if not Path(quantizer).is_file():
             raise TextlessError(f"{quantizer}: no such k-means file")
-        km = load_quantizer(quantizer, device)
+        if Path(quantizer).suffix == ".safetensors":
+            from .components import load_component
+
+            km = load_component(quantizer, device, role="quantizer")
+        else:
+            km = load_quantizer(quantizer, device)
         parts = {}
         if ulm is not None:
             from .ulm.checkpoint import load_ulm

@@ -102,11 +102,16 @@ def test_padded_batch_equals_single_items_and_the_checkpoint_round_trips(tmp_pat
         assert torch.allclose(feats[i, : int(n[0])], f[0], atol=1e-5)
         assert not feats[i, int(n[0]):].any()
     enc.save(tmp_path / "e.safetensors")
-    q = LinearQuantizer(LinearQuantizerConfig(7, TINY.dim))
+    q = LinearQuantizer(LinearQuantizerConfig(7, TINY.dim, layer=TINY.num_layers))  # as the trainer saves it
     q.save(tmp_path / "q.safetensors")
     enc2, q2 = load_component(tmp_path / "e.safetensors"), load_component(tmp_path / "q.safetensors")
     assert torch.equal(enc2.features(batch)[0], enc.features(batch)[0])
     assert torch.equal(q2.assign(feats), q.assign(feats)) and int(q2.assign(feats).max()) < 7
+    # the files of a `textless train encoder` run assemble into a pipeline (encode --checkpoint/--kmeans)
+    from textless.pipeline import Pipeline
+
+    pipe = Pipeline.from_files(tmp_path / "q.safetensors", encoder=tmp_path / "e.safetensors")
+    assert torch.equal(pipe.encode(wavs[0], deduplicate=False).units, q.assign(enc.features(wavs[0][None])[0][0]))
 
 
 @pytest.fixture(scope="module")

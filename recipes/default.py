@@ -18,8 +18,8 @@ predicts the canonical voice's units, DTW-aligned onto every voice; ``full`` add
 prediction and speaker perturbation; its argmax is the bundle's unit), ``encode``, ``ulm``,
 ``vocoder`` (trained on the target units of the canonical voice; mel-L1 only in ``quick``,
 adversarial in ``full``), ``bundle``. Presets: ``quick`` (CPU: ~10 h of parallel speech, small
-models, a mel-only vocoder) and ``full`` (more speech, larger models and many more steps, meant for a GPU: ``--device cuda`` moves the encoder and unit LM training there;
-the vocoder trainer has no device option yet and runs on the CPU).
+models, a mel-only vocoder) and ``full`` (more speech, larger models and many more steps, meant for a GPU: ``--device cuda`` moves the encoder, unit LM and vocoder
+training there; k-means runs on the CPU with faiss).
 """
 
 from __future__ import annotations
@@ -74,13 +74,13 @@ PRESETS = {
         sentences=1500, heldout_sentences=160, ks=(50, 100, 200), kmeans_frames=150_000,
         hubert_steps=0, hubert_layers=(), hubert_k=100, vocoder_sentences=2500,
         ulm_args=("--layers", "4", "--dim", "256", "--heads", "4", "--ffn-dim", "1024",
-                  "--max-steps", "500", "--max-tokens", "2048", "--warmup-steps", "50",
+                  "--steps", "500", "--max-tokens", "2048", "--warmup-steps", "50",
                   "--save-every", "50", "--valid-every", "100"),
         # mel-L1 only: an adversarial step costs ~5x a mel-only one on 2 CPU cores (measured
         # 0.37 s vs > 1.5 s), more than a session allows after 6000 warm-up steps
         vocoder_args=("--config", "small", "--steps", "6000", "--disc-start", "6000",
                       "--batch-size", "8", "--segment-frames", "32", "--disc-width", "0.25",
-                      "--duration-predictor", "--checkpoint-every", "200", "--snapshot-every", "2000"),
+                      "--duration-predictor", "--save-every", "200", "--snapshot-every", "2000"),
         # 1800 sentences x (canonical + 6 voices): 9.9 h of speech, 32 speakers
         parallel=((1600, 0), (200, 1)), per_sentence=6, invariant=INVARIANT_QUICK,
     ),
@@ -88,10 +88,10 @@ PRESETS = {
         sentences=6500, heldout_sentences=300, ks=(50, 100, 200, 500), kmeans_frames=300_000,
         hubert_steps=20000, hubert_layers=(4, 5, 6), hubert_k=100, vocoder_sentences=6500,
         ulm_args=("--layers", "6", "--dim", "384", "--heads", "6", "--ffn-dim", "1536",
-                  "--max-steps", "6000", "--max-tokens", "8192", "--warmup-steps", "400"),
+                  "--steps", "6000", "--max-tokens", "8192", "--warmup-steps", "400"),
         vocoder_args=("--config", "small", "--steps", "100000", "--disc-start", "20000",
                       "--batch-size", "16", "--segment-frames", "32", "--disc-width", "1.0",
-                      "--duration-predictor", "--checkpoint-every", "1000", "--snapshot-every", "10000"),
+                      "--duration-predictor", "--save-every", "1000", "--snapshot-every", "10000"),
         parallel=((6000, 0),), per_sentence=12,
         invariant=replace(INVARIANT_QUICK, model=LogMelEncoderConfig(dim=384, num_layers=8, num_heads=6,
                                                                      ffn_dim=1536),
@@ -221,12 +221,12 @@ def stage_ulm(work: Path, p: Preset, seed: int, device: str):
              "--seed", seed, "--device", device, *p.ulm_args)
 
 
-def stage_vocoder(work: Path, p: Preset, seed: int):
+def stage_vocoder(work: Path, p: Preset, seed: int, device: str):
     """The vocoder on the target units of its voice. (Fine-tuning it on the invariant encoder's
     units of the same audio, ``train vocoder --init``, measured worse: docs/speaker_invariant.md.)"""
     voice = work / "vocoder_voice"
     textless("train", "vocoder", "--audio", voice / "wav", "--units", work / "units" / "vocoder_voice.jsonl",
-             "--out", work / "vocoder", "--seed", seed, *p.vocoder_args)
+             "--out", work / "vocoder", "--seed", seed, "--device", device, *p.vocoder_args)
 
 
 def stage_bundle(work: Path, p: Preset, bundle: Path, preset: str):
@@ -290,7 +290,7 @@ def main(argv=None):
         "invariant": lambda: stage_invariant(work, p, args.seed, args.device),
         "encode": lambda: stage_encode(work, p),
         "ulm": lambda: stage_ulm(work, p, args.seed, args.device),
-        "vocoder": lambda: stage_vocoder(work, p, args.seed),
+        "vocoder": lambda: stage_vocoder(work, p, args.seed, args.device),
         "bundle": lambda: stage_bundle(work, p, args.bundle, args.preset),
     }
     for name in STAGES:

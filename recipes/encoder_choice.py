@@ -81,7 +81,7 @@ def pretrain_hubert(work: Path, train_paths: list[Path], labels_quantizer, mfcc,
         wav, _ = load_audio(path, 16000)
         wavs.append(wav)
         labels.append(labeller.encode(wav, deduplicate=False).units)
-    cfg = PretrainConfig(num_classes=labels_quantizer.vocab_size, max_steps=steps,
+    cfg = PretrainConfig(num_classes=labels_quantizer.vocab_size, steps=steps,
                          warmup_steps=max(1, steps // 10), seed=seed)
     Pretrainer(cfg, PretrainData(wavs, labels, mfcc.hop_length), out).train()
     return out / "encoder.safetensors"

@@ -65,7 +65,7 @@ def main(argv=None):
             textless("data", task, "--out", zr, *size)
         scores = out / f"{task}_{args.name}.json"
         if not scores.is_file():
-            textless("eval", task, zr, "--model", args.model, "--out", out / f"zr_{args.name}", "--json", scores)
+            textless("eval", task, zr, "--model", args.model, "--out", out / f"zr_{args.name}", "-o", scores)
         results[task] = json.loads(scores.read_text())
 
     # Continuations, transcribed with pocketsphinx's bundled (news) LM: they are not grammar text

@@ -35,7 +35,7 @@ w = Path('../$W')
 pipe = Pipeline(load_component(w / 'enc_D/encoder.safetensors'), load_component(w / 'enc_D/quantizer.safetensors'), name='default')
 encode_corpora(pipe, [w / c for c in ('canonical', 'canonical2', 'parallel', 'parallel2')], w / 'units_train.jsonl')")
 $T train ulm --units $W/units_train.jsonl --out $W/ulm --seed 0 --device cpu --layers 4 --dim 256 --heads 4 \
-  --ffn-dim 1024 --max-steps 500 --max-tokens 2048 --warmup-steps 50 --save-every 50 --valid-every 100
+  --ffn-dim 1024 --steps 500 --max-tokens 2048 --warmup-steps 50 --save-every 50 --valid-every 100
 # the comparison of training signals at the same budget (model card, "Which training signal")
 C="--corpus $W/canonical $W/canonical2 $W/parallel $W/parallel2 --targets $W/targets_all.jsonl --dim 192 --layers 3 \
   --heads 4 --ffn-dim 768 --steps 600 --stop-at-step 300 --warmup-steps 60 --batch-size 16 --crop-frames 200 \
@@ -71,7 +71,7 @@ encode_corpora(pipe, [w / c for c in ('canonical', 'canonical2', 'parallel', 'pa
 #  $W/vocoder/generator.safetensors --units $W/units_E.jsonl` at lr 2e-4: its mel-L1 on 4 rms
 #  utterances went from 0.468 to 0.487 after 200 steps; docs/speaker_invariant.md)
 $T train ulm --units $W/units_E.jsonl --out $W/ulm_E --seed 0 --device cpu --layers 4 --dim 256 --heads 4 \
-  --ffn-dim 1024 --max-steps 500 --max-tokens 2048 --warmup-steps 50 --save-every 50 --valid-every 100
+  --ffn-dim 1024 --steps 500 --max-tokens 2048 --warmup-steps 50 --save-every 50 --valid-every 100
 mkdir -p $W/bundle_E && cp $W/enc_E/encoder.safetensors $W/enc_E/quantizer.safetensors $W/bundle/pipeline.json $W/bundle_E/
 cp $W/ulm_E/ulm_best.safetensors $W/bundle_E/ulm.safetensors && cp $W/vocoder/generator.safetensors $W/bundle_E/vocoder.safetensors
 # the new units in the comparison (same vocoder as every row), then the bundle as a whole

@@ -44,7 +44,7 @@ def train_round(arch: str, args, run: Path, steps: int):
     from textless.vocoders.train import TrainConfig, train_vocoder
 
     cfg = TrainConfig(arch=arch, steps=steps, batch_size=args.batch_size, segment_frames=args.segment_frames,
-                      lr=args.lr, checkpoint_every=args.round_steps, valid_utterances=2,
+                      lr=args.lr, save_every=args.round_steps, valid_utterances=2,
                       disc_width=args.disc_width, disc_start=args.disc_start, seed=args.seed)
     preset = args.vocos_config if arch == "vocos" else args.hifigan_config
     return train_vocoder(args.audio, run, cfg, units=args.units, generator=preset, show_progress=False)
@@ -106,7 +106,7 @@ def evaluate_points(args, points: dict) -> dict:
             result = syn / "wer.json"
             subprocess.run([sys.executable, "-m", "textless", "eval", "wer", str(reference), str(syn),
                             "--transcripts", str(args.heldout / "transcripts.tsv"), "--no-phones",
-                            "--out", str(result)], check=True)
+                            "-o", str(result)], check=True)
             wer = json.loads(result.read_text())
             p.update(wer_reference=wer["wer_reference"], wer_resynthesis=wer["wer_resynthesis"],
                      word_accuracy_ratio=word_accuracy_ratio(wer))

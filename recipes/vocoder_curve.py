@@ -74,7 +74,7 @@ def main(argv=None):
         if not result.is_file():
             subprocess.run([sys.executable, "-m", "textless", "eval", "wer", str(reference), str(syn),
                             "--transcripts", str(heldout / "transcripts.tsv"), "--no-phones",
-                            "--out", str(result)], check=True)
+                            "-o", str(result)], check=True)
         wer = json.loads(result.read_text())
         curve.append({"step": step, "wer_reference": wer["wer_reference"],
                       "wer_resynthesis": wer["wer_resynthesis"], "word_accuracy_ratio": word_accuracy_ratio(wer)})

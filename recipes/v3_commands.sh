@@ -6,6 +6,16 @@
 set -euo pipefail
 T=".venv/bin/python -m textless"
 W=work/v3
+encode_parallel() {  # frame units of the parallel corpora with the encoder + head of run $1, into $W/$2
+  (cd recipes && ../.venv/bin/python -c "
+import sys; sys.path.insert(0, '.')
+from pathlib import Path
+from default import encode_corpora
+from textless.pipeline import Pipeline
+w = Path('../$W')
+pipe = Pipeline.from_files(w / '$1/quantizer.safetensors', encoder=w / '$1/encoder.safetensors', name='default')
+encode_corpora(pipe, [w / c for c in ('canonical', 'canonical2', 'parallel', 'parallel2')], w / '$2')")
+}
 # corpora: held-out voices, parallel corpus in two batches (canonical voice + 6 of 31 voices a sentence)
 $T data synth --generate 160 --seed 1000 --voices heldout --out $W/heldout
 $T data synth --generate 1600 --seed 0 --voices flite:rms --out $W/canonical
@@ -25,15 +35,7 @@ $T train encoder --corpus $W/canonical $W/canonical2 $W/parallel $W/parallel2 --
 # (this session ran it with --steps 600 and stopped it at step 300 by hand; --stop-at-step 300 is
 #  the same schedule and the same steps)
 # frame units of the training corpora with the new encoder, then the unit LM (4 x 256)
-(cd recipes && ../.venv/bin/python -c "
-import sys; sys.path.insert(0, '.')
-from pathlib import Path
-from default import encode_corpora
-from textless.components import load_component
-from textless.pipeline import Pipeline
-w = Path('../$W')
-pipe = Pipeline(load_component(w / 'enc_D/encoder.safetensors'), load_component(w / 'enc_D/quantizer.safetensors'), name='default')
-encode_corpora(pipe, [w / c for c in ('canonical', 'canonical2', 'parallel', 'parallel2')], w / 'units_train.jsonl')")
+encode_parallel enc_D units_train.jsonl
 $T train ulm --units $W/units_train.jsonl --out $W/ulm --seed 0 --device cpu --layers 4 --dim 256 --heads 4 \
   --ffn-dim 1024 --steps 500 --max-tokens 2048 --warmup-steps 50 --save-every 50 --valid-every 100
 # the comparison of training signals at the same budget (model card, "Which training signal")
@@ -58,15 +60,7 @@ mkdir -p $W/bundle && .venv/bin/python recipes/default.py --work $W --preset qui
 $T train encoder --corpus $W/canonical $W/canonical2 $W/parallel $W/parallel2 --targets $W/targets_all.jsonl \
   --dim 192 --layers 3 --heads 4 --ffn-dim 768 --steps 1500 --warmup-steps 60 --batch-size 16 --crop-frames 200 \
   --save-every 50 --valid-every 250 --workers 2 --out $W/enc_E --canonical flite-rms
-(cd recipes && ../.venv/bin/python -c "
-import sys; sys.path.insert(0, '.')
-from pathlib import Path
-from default import encode_corpora
-from textless.components import load_component
-from textless.pipeline import Pipeline
-w = Path('../$W')
-pipe = Pipeline(load_component(w / 'enc_E/encoder.safetensors'), load_component(w / 'enc_E/quantizer.safetensors'), name='default')
-encode_corpora(pipe, [w / c for c in ('canonical', 'canonical2', 'parallel', 'parallel2')], w / 'units_E.jsonl')")
+encode_parallel enc_E units_E.jsonl
 # (tried and dropped: fine-tuning the vocoder on these units of flite rms, `train vocoder --init
 #  $W/vocoder/generator.safetensors --units $W/units_E.jsonl` at lr 2e-4: its mel-L1 on 4 rms
 #  utterances went from 0.468 to 0.487 after 200 steps; docs/speaker_invariant.md)

@@ -18,26 +18,31 @@ predicts the canonical voice's units, DTW-aligned onto every voice; ``full`` add
 prediction and speaker perturbation; its argmax is the bundle's unit), ``encode``, ``ulm``,
 ``vocoder`` (trained on the target units of the canonical voice; mel-L1 only in ``quick``,
 adversarial in ``full``), ``bundle``. Presets: ``quick`` (CPU: ~10 h of parallel speech, small
-models, a mel-only vocoder) and ``full`` (more speech, larger models and many more steps, meant for a GPU: ``--device cuda`` moves the encoder, unit LM and vocoder
-training there; k-means runs on the CPU with faiss).
+models, a mel-only vocoder) and ``full`` (more speech, larger models and many more steps, meant
+for a GPU: ``--device cuda`` moves HuBERT pre-training and the invariant encoder, unit LM and
+vocoder training there; k-means runs on the CPU with faiss).
+
+Every stage calls the library (``textless.data.synth``, ``textless.encoders.train``,
+``textless.ulm.train``, ``textless.vocoders.train``, ...) with the preset's typed configs; the
+``textless`` command line runs the same functions.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import logging
 import shutil
-import subprocess
-import sys
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from common import encode_corpora, log, setup_logging
 from textless.encoders.logmel import LogMelEncoderConfig
 from textless.encoders.train import EncoderTrainConfig
+from textless.ulm.model import UnitLMConfig
+from textless.ulm.train import TrainConfig as UlmTrainConfig
+from textless.vocoders.train import TrainConfig as VocoderTrainConfig
 
 REPO = Path(__file__).resolve().parents[1]
-log = logging.getLogger("recipe")
 
 
 @dataclass(frozen=True)
@@ -50,11 +55,13 @@ class Preset:
     hubert_layers: tuple      # HuBERT layers tried (k-means ``hubert_k`` each)
     hubert_k: int             # MFCC k-means size giving HuBERT's labels, and K on HuBERT features
     vocoder_sentences: int    # sentences spoken by the vocoder's single output voice
-    ulm_args: tuple           # extra `textless train ulm` flags
-    vocoder_args: tuple       # extra `textless train vocoder` flags
+    ulm: UlmTrainConfig       # the unit LM's training (train, out_dir, seed, device: set by the stage)
+    ulm_model: UnitLMConfig   # its architecture (vocab_size: the corpus', set by the stage)
+    vocoder: VocoderTrainConfig  # the vocoder's training (seed, device: set by the stage)
     parallel: tuple = ()      # parallel corpus batches: (sentences, seed offset) each
     per_sentence: int = 6     # PARALLEL_VOICES speaking each parallel sentence
     invariant: EncoderTrainConfig | None = None  # the speaker-invariant encoder (None: v2 units)
+    vocoder_generator: str = "small"  # the generator's preset (textless.vocoders.generator_config)
 
 
 # The vocoder speaks every input in one voice, as GSLM's (trained on LJSpeech): one voice is
@@ -73,25 +80,25 @@ PRESETS = {
     "quick": Preset(
         sentences=1500, heldout_sentences=160, ks=(50, 100, 200), kmeans_frames=150_000,
         hubert_steps=0, hubert_layers=(), hubert_k=100, vocoder_sentences=2500,
-        ulm_args=("--layers", "4", "--dim", "256", "--heads", "4", "--ffn-dim", "1024",
-                  "--steps", "500", "--max-tokens", "2048", "--warmup-steps", "50",
-                  "--save-every", "50", "--valid-every", "100"),
+        ulm=UlmTrainConfig(train="", out_dir="", steps=500, max_tokens=2048, warmup_steps=50,
+                           save_every=50, valid_every=100),
+        ulm_model=UnitLMConfig(num_layers=4, dim=256, num_heads=4, ffn_dim=1024),
         # mel-L1 only: an adversarial step costs ~5x a mel-only one on 2 CPU cores (measured
         # 0.37 s vs > 1.5 s), more than a session allows after 6000 warm-up steps
-        vocoder_args=("--config", "small", "--steps", "6000", "--disc-start", "6000",
-                      "--batch-size", "8", "--segment-frames", "32", "--disc-width", "0.25",
-                      "--duration-predictor", "--save-every", "200", "--snapshot-every", "2000"),
+        vocoder=VocoderTrainConfig(steps=6000, disc_start=6000, batch_size=8, segment_frames=32,
+                                   disc_width=0.25, duration_predictor=True, save_every=200,
+                                   snapshot_every=2000),
         # 1800 sentences x (canonical + 6 voices): 9.9 h of speech, 32 speakers
         parallel=((1600, 0), (200, 1)), per_sentence=6, invariant=INVARIANT_QUICK,
     ),
     "full": Preset(
         sentences=6500, heldout_sentences=300, ks=(50, 100, 200, 500), kmeans_frames=300_000,
         hubert_steps=20000, hubert_layers=(4, 5, 6), hubert_k=100, vocoder_sentences=6500,
-        ulm_args=("--layers", "6", "--dim", "384", "--heads", "6", "--ffn-dim", "1536",
-                  "--steps", "6000", "--max-tokens", "8192", "--warmup-steps", "400"),
-        vocoder_args=("--config", "small", "--steps", "100000", "--disc-start", "20000",
-                      "--batch-size", "16", "--segment-frames", "32", "--disc-width", "1.0",
-                      "--duration-predictor", "--save-every", "1000", "--snapshot-every", "10000"),
+        ulm=UlmTrainConfig(train="", out_dir="", steps=6000, max_tokens=8192, warmup_steps=400),
+        ulm_model=UnitLMConfig(num_layers=6, dim=384, num_heads=6, ffn_dim=1536),
+        vocoder=VocoderTrainConfig(steps=100000, disc_start=20000, batch_size=16, segment_frames=32,
+                                   disc_width=1.0, duration_predictor=True, save_every=1000,
+                                   snapshot_every=10000),
         parallel=((6000, 0),), per_sentence=12,
         invariant=replace(INVARIANT_QUICK, model=LogMelEncoderConfig(dim=384, num_layers=8, num_heads=6,
                                                                      ffn_dim=1536),
@@ -101,32 +108,33 @@ PRESETS = {
 }
 
 
-def textless(*args: str):
-    """Run a textless CLI command with this interpreter; raise if it fails."""
-    cmd = [sys.executable, "-m", "textless", *map(str, args)]
-    log.info("$ %s", " ".join(cmd[2:]))
-    subprocess.run(cmd, check=True)
-
-
 def stage_corpus(work: Path, p: Preset, seed: int):
-    """Training corpus (the 'train' voices) and held-out corpus (voices never used in training)."""
-    if not (work / "train" / "manifest.tsv").is_file():
-        textless("data", "synth", "--generate", p.sentences, "--voices", "train",
-                 "--out", work / "train", "--seed", seed)
-    if not (work / "heldout" / "manifest.tsv").is_file():
-        textless("data", "synth", "--generate", p.heldout_sentences, "--voices", "heldout",
-                 "--out", work / "heldout", "--seed", seed + 1000)
-    if not (work / "vocoder_voice" / "manifest.tsv").is_file():
-        textless("data", "synth", "--generate", p.vocoder_sentences, "--voices", VOCODER_VOICE,
-                 "--out", work / "vocoder_voice", "--seed", seed + 2000)
-    first = 0  # utterance ids stay unique across batches
+    """Training corpus (the 'train' voices), held-out corpus (voices never used in training), the
+    vocoder's voice and the parallel corpus, each skipped once its manifest exists."""
+    from textless.data.voices import HELDOUT_VOICES, PARALLEL_VOICES, TRAIN_VOICES
+
+    first = 0  # utterance ids stay unique across the parallel corpus' batches
+    corpora = [("train", p.sentences, TRAIN_VOICES, seed, 1, 0),
+               ("heldout", p.heldout_sentences, HELDOUT_VOICES, seed + 1000, 1, 0),
+               ("vocoder_voice", p.vocoder_sentences, [VOCODER_VOICE], seed + 2000, 1, 0)]
     for i, (n, offset) in enumerate(p.parallel):
-        for name, voices, per in ((_batch("canonical", i), [VOCODER_VOICE], 1),
-                                  (_batch("parallel", i), ["parallel"], p.per_sentence)):
-            if not (work / name / "manifest.tsv").is_file():
-                textless("data", "synth", "--generate", n, "--seed", seed + offset, "--voices", *voices,
-                         "--per-sentence", per, "--out", work / name, "--first-index", first)
+        corpora += [(_batch("canonical", i), n, [VOCODER_VOICE], seed + offset, 1, first),
+                    (_batch("parallel", i), n, PARALLEL_VOICES, seed + offset, p.per_sentence, first)]
         first += n
+    for name, n, voices, corpus_seed, per, first_index in corpora:
+        if not (work / name / "manifest.tsv").is_file():
+            synth(work / name, n, list(voices), corpus_seed, per, first_index)
+
+
+def synth(out: Path, sentences: int, voices: list[str], seed: int, per_sentence: int = 1,
+          first_index: int = 0):
+    """``textless data synth --generate SENTENCES --seed SEED``: grammar sentences spoken by ``voices``."""
+    from textless.data.synth import synthesize_corpus
+    from textless.data.text import generate_sentences
+
+    log.info("synthesize %s: %d sentences x %d of %d voices", out.name, sentences, per_sentence, len(voices))
+    synthesize_corpus(generate_sentences(sentences, seed), voices, out, seed=seed,
+                      utterances_per_sentence=per_sentence, first_index=first_index)
 
 
 def _batch(kind: str, i: int) -> str:
@@ -137,34 +145,12 @@ def parallel_corpora(work: Path, p: Preset) -> list[Path]:
     return [work / _batch(kind, i) for kind in ("canonical", "parallel") for i in range(len(p.parallel))]
 
 
-def encode_corpora(pipe, corpora: list[Path], target: Path):
-    """Frame-level units (no dedup) of every file of ``corpora`` into ``target`` (.jsonl), once."""
-    from textless.progress import progress
-    from textless.units import write_units
-
-    if target.is_file():
-        return
-    utts = []
-    for corpus in corpora:
-        for path in progress(corpus_paths(corpus), desc=f"encode {corpus.name}", unit="file"):
-            utts.append(pipe.encode(pipe.load(path), deduplicate=False, id=path.stem))
-    write_units(target, utts)
-
-
-def corpus_paths(corpus: Path) -> list[Path]:
-    from textless.data.manifest import read_manifest
-
-    root, entries = read_manifest(corpus / "manifest.tsv")
-    return [root / rel for rel, _ in entries]
-
-
-def stage_encoder(work: Path, p: Preset, seed: int):
+def stage_encoder(work: Path, p: Preset, seed: int, device: str):
     """MFCC k-means K vs. a HuBERT pre-trained here, chosen by held-out ABX (encoder_choice.py)."""
     from encoder_choice import choose_encoder
 
     choose_encoder(work, ks=p.ks, kmeans_frames=p.kmeans_frames, hubert_steps=p.hubert_steps,
-                   hubert_layers=p.hubert_layers, hubert_k=p.hubert_k, seed=seed,
-                   run_textless=textless)
+                   hubert_layers=p.hubert_layers, hubert_k=p.hubert_k, seed=seed, device=device)
 
 
 def target_pipeline(work: Path):
@@ -217,16 +203,27 @@ def stage_encode(work: Path, p: Preset):
 
 
 def stage_ulm(work: Path, p: Preset, seed: int, device: str):
-    textless("train", "ulm", "--units", work / "units" / "train.jsonl", "--out", work / "ulm",
-             "--seed", seed, "--device", device, *p.ulm_args)
+    """``textless train ulm`` on the training units (resumes after a kill; on resume the stored
+    architecture is used)."""
+    from textless.ulm.data import load_sequences
+    from textless.ulm.train import train_ulm
+
+    units = work / "units" / "train.jsonl"
+    _, vocab, _ = load_sequences(units)
+    if vocab is None:
+        raise SystemExit(f"recipe: {units} does not say its vocab_size; run the encode stage again")
+    train_ulm(replace(p.ulm, train=str(units), out_dir=str(work / "ulm"), seed=seed, device=device),
+              replace(p.ulm_model, vocab_size=vocab))
 
 
 def stage_vocoder(work: Path, p: Preset, seed: int, device: str):
-    """The vocoder on the target units of its voice. (Fine-tuning it on the invariant encoder's
-    units of the same audio, ``train vocoder --init``, measured worse: docs/speaker_invariant.md.)"""
-    voice = work / "vocoder_voice"
-    textless("train", "vocoder", "--audio", voice / "wav", "--units", work / "units" / "vocoder_voice.jsonl",
-             "--out", work / "vocoder", "--seed", seed, "--device", device, *p.vocoder_args)
+    """The vocoder on the target units of its voice (resumes after a kill). (Fine-tuning it on
+    the invariant encoder's units of the same audio, ``train vocoder --init``, measured worse:
+    docs/speaker_invariant.md.)"""
+    from textless.vocoders.train import train_vocoder
+
+    train_vocoder(work / "vocoder_voice" / "wav", work / "vocoder", replace(p.vocoder, seed=seed, device=device),
+                  units=work / "units" / "vocoder_voice.jsonl", generator=p.vocoder_generator)
 
 
 def stage_bundle(work: Path, p: Preset, bundle: Path, preset: str):
@@ -276,7 +273,7 @@ def main(argv=None):
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--device", default="cpu")
     args = ap.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
+    setup_logging()
     p, work = PRESETS[args.preset], args.work
     work.mkdir(parents=True, exist_ok=True)
     stages = args.stages.split(",")
@@ -285,7 +282,7 @@ def main(argv=None):
         ap.error(f"unknown stages {sorted(unknown)}")
     run = {
         "corpus": lambda: stage_corpus(work, p, args.seed),
-        "encoder": lambda: stage_encoder(work, p, args.seed),
+        "encoder": lambda: stage_encoder(work, p, args.seed, args.device),
         "targets": lambda: stage_targets(work, p),
         "invariant": lambda: stage_invariant(work, p, args.seed, args.device),
         "encode": lambda: stage_encode(work, p),

@@ -17,55 +17,17 @@ within ``tolerance`` (absolute) of it, the lowest bitrate wins. The table goes t
 from __future__ import annotations
 
 import json
-import logging
 import shutil
 from pathlib import Path
 
-log = logging.getLogger("recipe")
+from common import corpus_paths, heldout_item, log, score_candidate
 
 # MFCC at 50 Hz (hop 320 = HuBERT's frame rate), per-utterance mean/variance normalisation.
 MFCC = dict(kind="mfcc", hop_length=320, n_fft=400, cmvn=True)
 
 
-def heldout_item(work: Path, run_textless) -> Path:
-    """Phone-level ``.item`` file of the held-out corpus (pocketsphinx alignment), made once."""
-    item = work / "eval" / "heldout.item"
-    if not item.is_file():
-        heldout = work / "heldout"
-        run_textless("data", "align", "--manifest", heldout / "manifest.tsv",
-                     "--transcripts", heldout / "transcripts.tsv", "--out", item.parent,
-                     "--item-name", item.stem)
-    return item
-
-
-def abx_scores(features: dict, item_path: Path, frame_shift_s: float) -> dict:
-    """Triphone ABX error rates of ``features`` (stem -> ``[frames, D]``) on an ``.item`` file."""
-    from textless.eval.abx import AbxConfig, abx
-    from textless.eval.item import read_item_file
-
-    result = abx(features, read_item_file(item_path), AbxConfig(frame_shift_s=frame_shift_s))
-    return {"within": result.within, "across": result.across, "cells": result.cells}
-
-
-def score_candidate(encoder, quantizer, layer, heldout_wavs: Path, item: Path) -> dict:
-    """ABX of one-hot units on the held-out corpus + bitrate of its deduplicated units."""
-    import torch
-
-    from textless.eval.features import pipeline_features
-    from textless.pipeline import Pipeline
-    from textless.units import Units, bitrate
-
-    pipe = Pipeline.from_parts(encoder, quantizer, name="candidate", layer=layer)
-    onehot = pipeline_features(pipe, heldout_wavs, kind="units")  # stem -> [frames, K]
-    scores = abx_scores(onehot, item, 1 / pipe.frame_rate)
-    streams = [Units(torch.from_numpy(f.argmax(1)), None, pipe.frame_rate, quantizer.vocab_size).deduplicated()
-               for f in onehot.values()]
-    return {"abx_within": scores["within"], "abx_across": scores["across"],
-            "bitrate_vocab": bitrate(streams, "vocab"), "bitrate_entropy": bitrate(streams, "entropy")}
-
-
 def pretrain_hubert(work: Path, train_paths: list[Path], labels_quantizer, mfcc, steps: int,
-                    seed: int) -> Path:
+                    seed: int, device: str = "cpu") -> Path:
     """HuBERT iteration 1 on the training corpus; returns the exported encoder (resumable)."""
     from textless.audio import load_audio
     from textless.encoders.pretrain import PretrainConfig, PretrainData, Pretrainer
@@ -82,17 +44,16 @@ def pretrain_hubert(work: Path, train_paths: list[Path], labels_quantizer, mfcc,
         wavs.append(wav)
         labels.append(labeller.encode(wav, deduplicate=False).units)
     cfg = PretrainConfig(num_classes=labels_quantizer.vocab_size, steps=steps,
-                         warmup_steps=max(1, steps // 10), seed=seed)
+                         warmup_steps=max(1, steps // 10), seed=seed, device=device)
     Pretrainer(cfg, PretrainData(wavs, labels, mfcc.hop_length), out).train()
     return out / "encoder.safetensors"
 
 
 def choose_encoder(work: Path, *, ks, kmeans_frames: int, hubert_steps: int, hubert_layers,
-                   hubert_k: int, seed: int, run_textless, tolerance: float = 0.005) -> dict:
+                   hubert_k: int, seed: int, device: str = "cpu", tolerance: float = 0.005) -> dict:
     import torch
 
     from textless.components import load_component
-    from textless.data.manifest import read_manifest
     from textless.encoders.spectral import SpectralConfig, SpectralEncoder
     from textless.quantizers.kmeans import train_kmeans_on_corpus
 
@@ -101,9 +62,8 @@ def choose_encoder(work: Path, *, ks, kmeans_frames: int, hubert_steps: int, hub
         return json.loads((comp / "selection.json").read_text())
     cand_dir = comp / "candidates"
     cand_dir.mkdir(parents=True, exist_ok=True)
-    root, entries = read_manifest(work / "train" / "manifest.tsv")
-    train_paths = [root / rel for rel, _ in entries]
-    item = heldout_item(work, run_textless)
+    train_paths = corpus_paths(work / "train")
+    item = heldout_item(work)
     heldout_wavs = work / "heldout" / "wav"
     torch.manual_seed(seed)
     mfcc = SpectralEncoder(SpectralConfig(**MFCC)).eval()
@@ -125,7 +85,7 @@ def choose_encoder(work: Path, *, ks, kmeans_frames: int, hubert_steps: int, hub
     if hubert_steps > 0:
         labels_q = load_component(cand_dir / f"mfcc-k{hubert_k}.km.safetensors") \
             if hubert_k in ks else kmeans(f"mfcc-k{hubert_k}", mfcc, None, hubert_k, "mfcc-50hz-cmvn")
-        hubert_path = pretrain_hubert(work, train_paths, labels_q, mfcc, hubert_steps, seed)
+        hubert_path = pretrain_hubert(work, train_paths, labels_q, mfcc, hubert_steps, seed, device)
         shutil.copyfile(hubert_path, cand_dir / "hubert.safetensors")
         hubert = load_component(cand_dir / "hubert.safetensors").eval()
         for layer in hubert_layers:

@@ -19,17 +19,44 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 from pathlib import Path
 
-from compare_units import evaluate_candidate, lm_without_test_sentences, mfcc_abx
-from default import textless
-from encoder_choice import heldout_item
+from common import (evaluate_candidate, heldout_item, corpus_files, lm_without_test_sentences, mfcc_abx,
+                    setup_logging, write_json)
 
 
 def training_transcripts(work: Path) -> list[Path]:
     """The training corpora's transcripts: the parallel corpus' canonical folders, else ``train``."""
     return sorted(work.glob("canonical*/transcripts.tsv")) or [work / "train" / "transcripts.tsv"]
+
+
+def zr_sets(zr: Path):
+    """``textless data lexical --max-words 300`` and ``textless data syntactic`` into ``zr``, once."""
+    from textless.data.lexical import build_lexical_set, sample_words
+    from textless.data.syntactic import build_syntactic_set
+    from textless.data.text import generate_sentences, vocabulary
+
+    if not (zr / "lexical").is_dir():
+        build_lexical_set(zr, sample_words(sorted(vocabulary()), 300), text=generate_sentences(6500, 0))
+    if not (zr / "syntactic").is_dir():
+        build_syntactic_set(zr)
+
+
+def zr_scores(work: Path, pipe, name: str) -> dict:
+    """``{task: accuracy}`` of ``pipe``'s unit LM on WORK/zr (``textless eval lexical|syntactic``),
+    cached in ``WORK/eval/TASK_NAME.json``; submissions in ``WORK/eval/zr_NAME/``."""
+    from textless.eval.lexical import evaluate_split
+
+    if pipe.ulm is None:
+        raise SystemExit(f"evaluate: {pipe.name} has no unit LM")
+    zr, out, results = work / "zr", work / "eval", {}
+    zr_sets(zr)
+    for task in ("lexical", "syntactic"):
+        scores = out / f"{task}_{name}.json"
+        if not scores.is_file():
+            write_json(scores, evaluate_split(task, zr, pipe, pipe.ulm, out / f"zr_{name}"))
+        results[task] = json.loads(scores.read_text())
+    return results
 
 
 def main(argv=None):
@@ -39,34 +66,25 @@ def main(argv=None):
     ap.add_argument("--name", default="bundle", help="name of its results in WORK/compare/")
     ap.add_argument("--continuations", type=int, default=3)
     args = ap.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
+    setup_logging()
 
     from textless.audio import write_audio
-    from textless.data.manifest import read_manifest
     from textless.eval.asr import PocketSphinx
     from textless.pipeline import load_pipeline
 
-    heldout, out = args.work / "heldout", args.work / "eval"
+    out = args.work / "eval"
     out.mkdir(parents=True, exist_ok=True)
     pipe = load_pipeline(str(args.model))
-    root, entries = read_manifest(heldout / "manifest.tsv")
-    paths = {Path(rel).stem: root / rel for rel, _ in entries}
+    paths = corpus_files(args.work / "heldout")
     results = {"model": str(args.model), "heldout_utterances": len(paths)}
 
-    item = heldout_item(args.work, textless)
+    item = heldout_item(args.work)
     asr = PocketSphinx(lm=lm_without_test_sentences(args.work, training_transcripts(args.work)))
     results["units"] = evaluate_candidate(args.name, args.model, pipe.vocoder, args.work, asr, item)
     results["abx_mfcc"] = mfcc_abx(args.work, item)
 
     # sWUGGY / sBLIMP-like pairs spoken by held-out voices, scored by the pipeline's unit LM
-    zr = args.work / "zr"
-    for task, size in (("lexical", ("--max-words", "300")), ("syntactic", ())):
-        if not (zr / task).is_dir():
-            textless("data", task, "--out", zr, *size)
-        scores = out / f"{task}_{args.name}.json"
-        if not scores.is_file():
-            textless("eval", task, zr, "--model", args.model, "--out", out / f"zr_{args.name}", "-o", scores)
-        results[task] = json.loads(scores.read_text())
+    results.update(zr_scores(args.work, pipe, args.name))
 
     # Continuations, transcribed with pocketsphinx's bundled (news) LM: they are not grammar text
     import soxr

@@ -49,7 +49,7 @@ def render(work: Path, bundle: Path, name: str, compare: list[str], notes: str, 
     spec = json.loads((bundle / "pipeline.json").read_text())
     r = json.loads((work / "eval" / f"results_{name}.json").read_text())
     u = r["units"]
-    from compare_units import evaluate_candidate  # measured before: reads WORK/compare/NAME.json
+    from common import evaluate_candidate  # measured before: reads WORK/compare/NAME.json
 
     cmp = {n: evaluate_candidate(n, None, None, work, None, None) for n in compare}
     base = cmp.get(compare[0]) if compare else None

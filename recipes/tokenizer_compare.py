@@ -27,22 +27,19 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import math
 from pathlib import Path
 
-log = logging.getLogger("recipe")
+from common import corpus_paths, log, setup_logging
 
 
 def heldout_units(work: Path, pipe, out: Path) -> list:
     """Deduplicated units of every held-out utterance (cached in ``out``)."""
-    from textless.data.manifest import read_manifest
     from textless.progress import progress
     from textless.units import read_units, write_units
 
     if not out.is_file():
-        root, entries = read_manifest(work / "heldout" / "manifest.tsv")
-        paths = [root / rel for rel, _ in entries]
+        paths = corpus_paths(work / "heldout")
         write_units(out, [pipe.encode_file(p) for p in progress(paths, desc="encode held-out")])
     return read_units(out)
 
@@ -117,7 +114,7 @@ def main(argv=None):
     ap.add_argument("--warmup-steps", type=int, default=50)
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
+    setup_logging()
 
     from textless.pipeline import Pipeline
     from textless.components import load_component

@@ -10,7 +10,7 @@ encode_parallel() {  # frame units of the parallel corpora with the encoder + he
   (cd recipes && ../.venv/bin/python -c "
 import sys; sys.path.insert(0, '.')
 from pathlib import Path
-from default import encode_corpora
+from common import encode_corpora
 from textless.pipeline import Pipeline
 w = Path('../$W')
 pipe = Pipeline.from_files(w / '$1/quantizer.safetensors', encoder=w / '$1/encoder.safetensors', name='default')

@@ -14,7 +14,7 @@ round that crosses two fractions keeps one point, the later (make rounds short a
 budget: each also reloads the corpus). Then
 the first ``--utterances`` utterances of the held-out corpus are encoded with ``--model``'s
 encoder + quantizer, resynthesized with every kept generator, and scored with pocketsphinx
-(``textless eval wer``) against the originals: word-accuracy ratio = accuracy on the
+(as ``textless eval wer --no-phones``) against the originals: word-accuracy ratio = accuracy on the
 resynthesis / accuracy on the originals.
 
 Inputs (defaults: the layout of ``recipes/default.py --work WORK``): ``--audio``
@@ -31,10 +31,10 @@ import argparse
 import json
 import logging
 import shutil
-import subprocess
-import sys
 import time
 from pathlib import Path
+
+from common import corpus_files, link_references, resynthesis_wer, setup_logging, word_accuracy_ratio
 
 REPO = Path(__file__).resolve().parents[1]
 log = logging.getLogger("vocoder_compare")
@@ -81,17 +81,12 @@ def train_both(args) -> dict:
 
 def evaluate_points(args, points: dict) -> dict:
     """Word-accuracy ratio of the held-out resynthesis for every kept generator."""
-    sys.path.insert(0, str(REPO / "recipes"))
-    from evaluate import link_references, word_accuracy_ratio
-
     from textless.audio import write_audio
     from textless.components import load_component
-    from textless.data.manifest import read_manifest
     from textless.pipeline import Pipeline, load_pipeline
 
     base = load_pipeline(args.model)
-    root, entries = read_manifest(args.heldout / "manifest.tsv")
-    paths = {Path(rel).stem: root / rel for rel, _ in entries[: args.utterances]}
+    paths = corpus_files(args.heldout, args.utterances)
     reference = link_references(paths, args.out / "eval" / "reference")
     units = {stem: base.encode_file(path) for stem, path in paths.items()}
     for arch, kept in points.items():
@@ -103,11 +98,7 @@ def evaluate_points(args, points: dict) -> dict:
             syn = args.out / "eval" / arch / f"p{p['point']}"
             for stem, u in units.items():
                 write_audio(syn / f"{stem}.wav", pipe.resynthesize(u), voc.sample_rate)
-            result = syn / "wer.json"
-            subprocess.run([sys.executable, "-m", "textless", "eval", "wer", str(reference), str(syn),
-                            "--transcripts", str(args.heldout / "transcripts.tsv"), "--no-phones",
-                            "-o", str(result)], check=True)
-            wer = json.loads(result.read_text())
+            wer = resynthesis_wer(reference, syn, args.heldout / "transcripts.tsv", syn / "wer.json")
             p.update(wer_reference=wer["wer_reference"], wer_resynthesis=wer["wer_resynthesis"],
                      word_accuracy_ratio=word_accuracy_ratio(wer))
             log.info("%s %s", arch, p)
@@ -142,7 +133,7 @@ def main(argv=None):
         import torch
 
         torch.set_num_threads(args.threads)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
+    setup_logging()
     if args.work is None and None in (args.audio, args.units, args.heldout, args.out):
         ap.error("give --work, or all of --audio --units --heldout --out")
     args.audio = args.audio or args.work / "vocoder_voice" / "wav"

@@ -6,34 +6,17 @@
 For every ``step_<N>.safetensors`` generator in ``--snapshots`` (what ``textless train vocoder
 --snapshot-every N`` keeps; the recipe's presets set it), resynthesizes the first ``--utterances``
 held-out utterances with the ``--model`` pipeline's encoder and quantizer and that generator, and
-measures pocketsphinx WER against the originals. Writes ``WORK/eval/vocoder_curve.json``.
+measures pocketsphinx WER against the originals (as ``textless eval wer --no-phones``). Writes ``WORK/eval/vocoder_curve.json``.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import logging
 import re
-import subprocess
-import sys
 from pathlib import Path
 
-
-def link_references(paths: dict[str, Path], folder: Path) -> Path:
-    """``folder/<stem>.wav`` -> each original, so that ``textless eval wer`` pairs them by name."""
-    folder.mkdir(parents=True, exist_ok=True)
-    for stem, path in paths.items():
-        link = folder / f"{stem}.wav"
-        if not link.exists():
-            link.symlink_to(path.resolve())
-    return folder
-
-
-def word_accuracy_ratio(wer: dict) -> float | None:
-    """Word accuracy of the resynthesis over that of the original (None if the original has none)."""
-    acc_ref, acc_syn = 1 - wer["wer_reference"], 1 - wer["wer_resynthesis"]
-    return acc_syn / acc_ref if acc_ref > 0 else None
+from common import corpus_files, link_references, log, resynthesis_wer, setup_logging, word_accuracy_ratio
 
 
 def main(argv=None):
@@ -44,17 +27,15 @@ def main(argv=None):
     ap.add_argument("--utterances", type=int, default=40)
     ap.add_argument("--steps", type=int, nargs="*", help="only these snapshots (default: all)")
     args = ap.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
+    setup_logging()
 
     from textless.audio import write_audio
     from textless.components import load_component
-    from textless.data.manifest import read_manifest
     from textless.pipeline import Pipeline, load_pipeline
 
-    heldout, out = args.work / "heldout", args.work / "eval" / "vocoder_curve"
+    out = args.work / "eval" / "vocoder_curve"
     base = load_pipeline(args.model)
-    root, entries = read_manifest(heldout / "manifest.tsv")
-    paths = {Path(rel).stem: root / rel for rel, _ in entries[: args.utterances]}
+    paths = corpus_files(args.work / "heldout", args.utterances)
     reference = link_references(paths, out / "reference")
     units = {stem: base.encode_file(path) for stem, path in paths.items()}
 
@@ -72,13 +53,11 @@ def main(argv=None):
                 write_audio(syn / f"{stem}.wav", pipe.resynthesize(u), pipe.vocoder.sample_rate)
         result = syn / "wer.json"
         if not result.is_file():
-            subprocess.run([sys.executable, "-m", "textless", "eval", "wer", str(reference), str(syn),
-                            "--transcripts", str(heldout / "transcripts.tsv"), "--no-phones",
-                            "-o", str(result)], check=True)
+            resynthesis_wer(reference, syn, args.work / "heldout" / "transcripts.tsv", result)
         wer = json.loads(result.read_text())
         curve.append({"step": step, "wer_reference": wer["wer_reference"],
                       "wer_resynthesis": wer["wer_resynthesis"], "word_accuracy_ratio": word_accuracy_ratio(wer)})
-        logging.info("%s", curve[-1])
+        log.info("%s", curve[-1])
         (args.work / "eval" / "vocoder_curve.json").write_text(  # after each point: a kill loses none
             json.dumps({"utterances": len(paths), "curve": curve}, indent=2) + "\n")
     print(json.dumps(curve, indent=2))

@@ -123,9 +123,7 @@ def cmd_align(args):
 
 
 def cmd_lexical(args):
-    import random
-
-    from ..data.lexical import LEXICAL_VOICES, build_lexical_set
+    from ..data.lexical import LEXICAL_VOICES, build_lexical_set, sample_words
     from ..data.text import generate_sentences, read_sentences, vocabulary
 
     _positive(args.workers, "--workers")
@@ -137,8 +135,7 @@ def cmd_lexical(args):
         words = [w.strip().lower() for w in args.words.read_text().split() if w.strip()]
     else:
         words = sorted(vocabulary())
-    if args.max_words and len(words) > args.max_words:
-        words = sorted(random.Random(args.seed).sample(words, args.max_words))
+    words = sample_words(words, args.max_words, args.seed)
     text = read_sentences(args.text) if args.text else generate_sentences(6500, 0)
     gold = build_lexical_set(args.out, words, voices=_voices(args.voices, LEXICAL_VOICES),
                              text=text, split=args.split, seed=args.seed, workers=args.workers)

@@ -85,6 +85,20 @@ class Phonotactics:
         return None
 
 
+def sample_words(words: list[str], max_words: int | None, seed: int = 0) -> list[str]:
+    """``words`` cut to ``max_words`` of them, drawn with ``seed`` and sorted (``textless data
+    lexical --max-words``); all of them when ``max_words`` is None or not smaller.
+
+    >>> sample_words(["c", "a", "b"], None)
+    ['c', 'a', 'b']
+    >>> sample_words(["a", "b", "c", "d"], 2, seed=0) == sample_words(["a", "b", "c", "d"], 2, seed=0)
+    True
+    """
+    if max_words and len(words) > max_words:
+        return sorted(random.Random(seed).sample(words, max_words))
+    return words
+
+
 def make_lexical_pairs(words: list[str], *, frequencies: dict[str, int] | None = None,
                        seed: int = 0, min_phones: int = 3) -> list[LexicalPair]:
     """Word / non-word pairs for the dictionary words among ``words`` with >= ``min_phones``."""

@@ -9,7 +9,7 @@ sentences (seed 0), which measures the voice rather than the LM.
 
 from __future__ import annotations
 
-import sys
+import argparse
 import tempfile
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -37,7 +37,10 @@ def measure(args):
     return spec, {k: v / words for k, v in errors.items()}
 
 
-def main(specs):
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("voices", nargs="*", metavar="VOICE", help="voice specs (default: TRAIN + HELDOUT voices)")
+    specs = ap.parse_args(argv).voices or list(TRAIN_VOICES + HELDOUT_VOICES)
     with tempfile.TemporaryDirectory() as tmp:
         lm = write_bigram_lm(generate_sentences(20000, seed=0), Path(tmp) / "lm.arpa")
         print(f"{'voice':40s} {'WER bundled LM':>15s} {'WER in-domain LM':>17s}")
@@ -47,4 +50,4 @@ def main(specs):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:] or list(TRAIN_VOICES + HELDOUT_VOICES))
+    main()

@@ -81,3 +81,13 @@ def test_columns_match_the_scorer():
     scorer = pytest.importorskip("textless.eval.lexical")
     assert tuple(LEXICAL_COLUMNS) == tuple(scorer.LEXICAL_COLUMNS)
     assert tuple(SYNTACTIC_COLUMNS) == tuple(scorer.SYNTACTIC_COLUMNS)
+
+
+def test_sample_words_is_a_seeded_sorted_subset():
+    from textless.data.lexical import sample_words
+
+    words = [f"w{i}" for i in range(50)]
+    picked = sample_words(words, 10, seed=3)
+    assert len(picked) == 10 and picked == sorted(picked) and set(picked) <= set(words)
+    assert picked == sample_words(words, 10, seed=3) != sample_words(words, 10, seed=4)
+    assert sample_words(words, 50) == words and sample_words(words, None) == words

@@ -1,0 +1,146 @@
+"""The recipes drive the library through its API with typed presets (no training here: the
+trainers are replaced by recorders)."""
+
+import ast
+import importlib
+import json
+from pathlib import Path
+
+import pytest
+import torch
+
+RECIPES = Path(__file__).resolve().parents[1] / "recipes"
+SCRIPTS = sorted(p.stem for p in RECIPES.glob("*.py"))
+MAINS = [s for s in SCRIPTS if "def main(" in (RECIPES / f"{s}.py").read_text()]
+
+
+@pytest.fixture
+def recipe(monkeypatch):
+    """Import a recipe module as its script does (the recipes folder on ``sys.path``)."""
+    monkeypatch.syspath_prepend(str(RECIPES))
+    return importlib.import_module
+
+
+def test_every_script_is_a_recipe_with_main():
+    assert {"common", "default", "evaluate", "encoder_choice"} <= set(SCRIPTS)
+    assert set(SCRIPTS) - set(MAINS) == {"common", "encoder_choice"}  # modules the scripts share
+
+
+@pytest.mark.parametrize("name", MAINS)
+def test_help(recipe, name, capsys):
+    with pytest.raises(SystemExit) as e:
+        recipe(name).main(["--help"])
+    assert e.value.code == 0
+    assert "usage:" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("name", SCRIPTS)
+def test_no_subprocess_and_no_script_imports(name):
+    """Recipes call the library, not the CLI, and share code through common.py only."""
+    tree = ast.parse((RECIPES / f"{name}.py").read_text())
+    imported = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            imported |= {a.name.split(".")[0] for a in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            imported.add((node.module or "").split(".")[0])
+        elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+            assert (node.value.id, node.attr) != ("os", "system"), name
+    assert "subprocess" not in imported
+    assert not imported & (set(MAINS) - {name}), f"{name} imports another recipe's script"
+
+
+def test_presets_are_the_trainers_configs(recipe):
+    from textless.ulm.model import UnitLMConfig
+    from textless.ulm.train import TrainConfig as UlmTrainConfig
+    from textless.vocoders.train import TrainConfig as VocoderTrainConfig
+
+    presets = recipe("default").PRESETS
+    quick, full = presets["quick"], presets["full"]
+    for p in presets.values():
+        assert isinstance(p.ulm, UlmTrainConfig) and isinstance(p.ulm_model, UnitLMConfig)
+        assert isinstance(p.vocoder, VocoderTrainConfig) and p.vocoder_generator == "small"
+        assert p.vocoder.duration_predictor and p.vocoder.snapshot_every % p.vocoder.save_every == 0
+    m, t = quick.ulm_model, quick.ulm
+    assert (m.num_layers, m.dim, m.num_heads, m.ffn_dim) == (4, 256, 4, 1024)
+    assert (t.steps, t.max_tokens, t.warmup_steps, t.save_every, t.valid_every) == (500, 2048, 50, 50, 100)
+    v = quick.vocoder
+    assert (v.steps, v.disc_start, v.batch_size, v.segment_frames, v.disc_width, v.save_every,
+            v.snapshot_every, v.valid_every) == (6000, 6000, 8, 32, 0.25, 200, 2000, 500)
+    m, t = full.ulm_model, full.ulm
+    assert (m.num_layers, m.dim, m.num_heads, m.ffn_dim) == (6, 384, 6, 1536)
+    assert (t.steps, t.max_tokens, t.warmup_steps, t.save_every, t.valid_every) == (6000, 8192, 400, 100, 100)
+    v = full.vocoder
+    assert (v.steps, v.disc_start, v.batch_size, v.segment_frames, v.disc_width, v.save_every,
+            v.snapshot_every) == (100000, 20000, 16, 32, 1.0, 1000, 10000)
+    assert quick.invariant.steps == 1500 and full.invariant.steps == 40000
+
+
+def test_stages_call_the_trainers_with_the_preset(recipe, tmp_path, monkeypatch):
+    import textless.ulm.train
+    import textless.vocoders.train
+    from textless.units import Units, write_units
+
+    calls = {}
+    monkeypatch.setattr(textless.ulm.train, "train_ulm", lambda c, m=None: calls.setdefault("ulm", (c, m)))
+    monkeypatch.setattr(textless.vocoders.train, "train_vocoder",
+                        lambda audio, out, cfg, **kw: calls.setdefault("vocoder", (audio, out, cfg, kw)))
+    write_units(tmp_path / "units" / "train.jsonl",
+                [Units(torch.tensor([3, 3, 7, 1]), frame_rate=50.0, vocab_size=42, id="a")])
+    default = recipe("default")
+    default.main(["--work", str(tmp_path), "--preset", "quick", "--stages", "ulm,vocoder",
+                  "--device", "cuda:1", "--seed", "7"])
+    quick = default.PRESETS["quick"]
+
+    cfg, model = calls["ulm"]
+    assert cfg.train == str(tmp_path / "units" / "train.jsonl") and cfg.out_dir == str(tmp_path / "ulm")
+    assert (cfg.seed, cfg.device, cfg.steps, cfg.max_tokens) == (7, "cuda:1", 500, 2048)
+    assert model.vocab_size == 42 and (model.num_layers, model.dim) == (4, 256)
+    audio, out, vcfg, kw = calls["vocoder"]
+    assert (audio, out) == (tmp_path / "vocoder_voice" / "wav", tmp_path / "vocoder")
+    assert (vcfg.seed, vcfg.device, vcfg.steps, vcfg.disc_width) == (7, "cuda:1", 6000, 0.25)
+    assert kw == {"units": tmp_path / "units" / "vocoder_voice.jsonl", "generator": "small"}
+    assert vcfg == quick.vocoder.__class__(**{**vars(quick.vocoder), "seed": 7, "device": "cuda:1"})
+
+
+def test_corpus_stage_synthesizes_missing_corpora(recipe, tmp_path, monkeypatch):
+    import textless.data.synth
+    from textless.data.voices import HELDOUT_VOICES, PARALLEL_VOICES
+
+    calls = []
+    monkeypatch.setattr(textless.data.synth, "synthesize_corpus",
+                        lambda sentences, voices, out, **kw: calls.append((Path(out).name, len(sentences),
+                                                                           voices, kw)))
+    (tmp_path / "train").mkdir()
+    (tmp_path / "train" / "manifest.tsv").write_text("/\n")  # exists: skipped
+    default = recipe("default")
+    default.stage_corpus(tmp_path, default.PRESETS["quick"], seed=5)
+    got = {name: (n, voices, kw) for name, n, voices, kw in calls}
+    assert [c[0] for c in calls] == ["heldout", "vocoder_voice", "canonical", "parallel", "canonical2", "parallel2"]
+    assert got["heldout"][:2] == (160, list(HELDOUT_VOICES)) and got["heldout"][2]["seed"] == 1005
+    assert got["vocoder_voice"][:2] == (2500, [default.VOCODER_VOICE])
+    assert got["parallel"][:2] == (1600, list(PARALLEL_VOICES))
+    assert got["parallel"][2] == {"seed": 5, "utterances_per_sentence": 6, "first_index": 0}
+    assert got["canonical2"][2] == {"seed": 6, "utterances_per_sentence": 1, "first_index": 1600}
+
+
+def test_resynthesis_wer_writes_what_eval_wer_writes(recipe, tmp_path, monkeypatch):
+    """The recipes' WER helper writes the same JSON as ``textless eval wer --no-phones -o``."""
+    from textless.eval import asr
+
+    monkeypatch.setattr(asr, "get_backend", lambda *a, **k: "backend")
+    monkeypatch.setattr(asr, "pair_folders", lambda ref, syn, texts: [(ref, syn, texts)])
+    seen = {}
+
+    def intelligibility(utts, backend, phones=True):
+        seen.update(utts=utts, backend=backend, phones=phones)
+        return {"wer_reference": 0.2, "wer_resynthesis": 0.6}
+
+    monkeypatch.setattr(asr, "intelligibility", intelligibility)
+    (tmp_path / "t.tsv").write_text("a\thello there\n")
+    common = recipe("common")
+    wer = common.resynthesis_wer(tmp_path / "ref", tmp_path / "syn", tmp_path / "t.tsv", tmp_path / "w.json")
+    assert seen == {"utts": [(tmp_path / "ref", tmp_path / "syn", {"a": "hello there"})], "backend": "backend",
+                    "phones": False}
+    assert json.loads((tmp_path / "w.json").read_text()) == wer
+    assert common.word_accuracy_ratio(wer) == pytest.approx(0.5)

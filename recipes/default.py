@@ -61,7 +61,7 @@ class Preset:
     parallel: tuple = ()      # parallel corpus batches: (sentences, seed offset) each
     per_sentence: int = 6     # PARALLEL_VOICES speaking each parallel sentence
     invariant: EncoderTrainConfig | None = None  # the speaker-invariant encoder (None: v2 units)
-    vocoder_generator: str = "small"  # the generator's preset (textless.vocoders.generator_config)
+    vocoder_generator: str = "small"  # the generator preset (textless.vocoders.presets.generator_config)
 
 
 # The vocoder speaks every input in one voice, as GSLM's (trained on LJSpeech): one voice is

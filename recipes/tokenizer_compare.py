@@ -11,8 +11,8 @@ For the units of ``--model`` (a pipeline folder: encoder + quantizer) and each v
 * a unit LM of the same architecture and schedule for every vocabulary (``--layers``/``--dim``,
   ``--steps`` steps of ``--max-tokens`` padded tokens each: equal compute; a BPE token covers
   more speech, so a BPE LM sees more speech for the same compute);
-* on the held-out voices (``WORK/heldout``, encoded once): tokens per second, bitrate (log2 V
-  and entropy conventions), and the LM's bits per second of speech
+* on the held-out voices (``WORK/heldout``, encoded once): exact round trips (decode(encode(u))
+  == u, units and durations), tokens per second, bitrate (log2 V and entropy conventions), and the LM's bits per second of speech
   ``-sum(log2 p(sequence)) / seconds`` (every sequence's closing eos included), which is
   comparable across vocabularies where per-token perplexity is not;
 * sWUGGY-like and sBLIMP-like accuracy on ``WORK/zr`` (held-out voices; ``recipes/evaluate.py``
@@ -78,19 +78,26 @@ def train_lm(units: Path, run: Path, tokenizer: Path | None, args) -> Path:
 
 def measure(name: str, lm, heldout: list, zr: dict, tokenizer) -> dict:
     """Rates, bits per second of speech and sWUGGY/sBLIMP-like accuracy of one vocabulary."""
+    import torch
+
     from textless.eval.bitrate import _rates
     from textless.eval.lexical import lexical_accuracy, syntactic_accuracy
     from textless.tokenizer import tokenize_utterances
     from textless.ulm.score import score_sequences
 
     units = [u.deduplicated() for u in heldout]
-    rates = _rates([t.as_units() for t in tokenize_utterances(tokenizer, units)] if tokenizer else units)
+    tokens = tokenize_utterances(tokenizer, units) if tokenizer else None
+    rates = _rates([t.as_units() for t in tokens] if tokenizer else units)
+    exact = len(units) if not tokenizer else sum(
+        torch.equal(b.units, u.units) and torch.equal(b.durations, u.durations)
+        for b, u in zip((tokenizer.decode(t) for t in tokens), units))
     scores = score_sequences(lm, [u.units for u in units])
     bits = -sum(lp for lp, _ in scores) / math.log(2)
     result = {"name": name, "vocab": lm.lm.vocab_size if tokenizer else lm.vocab_size,
               "tokens_per_s": rates["tokens_per_s"], "bitrate_vocab": rates["vocab_bps"],
               "bitrate_entropy": rates["entropy_bps"], "lm_bits_per_s": bits / rates["duration_s"],
-              "lm_bits_per_token": bits / sum(n for _, n in scores)}
+              "lm_bits_per_token": bits / sum(n for _, n in scores),
+              "round_trip_exact": f"{exact}/{len(units)}"}
     for task, accuracy in (("lexical", lexical_accuracy), ("syntactic", syntactic_accuracy)):
         gold, seqs = zr[task]
         names = sorted(seqs)
@@ -143,11 +150,11 @@ def main(argv=None):
         log.info("%s", results[-1])
 
     rows = ["| vocabulary | tokens/s | bitrate log2 V (bit/s) | bitrate entropy (bit/s) | LM bits/s of speech "
-            "| LM bits/token | sWUGGY-like | sBLIMP-like |", "|---|---|---|---|---|---|---|---|"]
+            "| LM bits/token | sWUGGY-like | sBLIMP-like | exact round trips |", "|---|---|---|---|---|---|---|---|---|"]
     for r in results:
         rows.append(f"| {r['name']} ({r['vocab']}) | {r['tokens_per_s']:.1f} | {r['bitrate_vocab']:.0f} | "
                     f"{r['bitrate_entropy']:.0f} | {r['lm_bits_per_s']:.1f} | {r['lm_bits_per_token']:.2f} | "
-                    f"{100 * r['lexical']:.1f} % | {100 * r['syntactic']:.1f} % |")
+                    f"{100 * r['lexical']:.1f} % | {100 * r['syntactic']:.1f} % | {r['round_trip_exact']} |")
     (out / "results.json").write_text(json.dumps({"args": {k: str(v) for k, v in vars(args).items()},
                                                   "results": results}, indent=2) + "\n")
     (out / "table.md").write_text("\n".join(rows) + "\n")

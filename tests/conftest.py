@@ -58,6 +58,24 @@ def sine():
     return make
 
 
+def write_tone_corpus(directory: Path, lengths) -> Path:
+    """``u<i>.wav`` harmonic tones (110 + 30 i Hz, 16 kHz) of ``lengths[i]`` 50 Hz frames each, and
+    ``units.jsonl`` with random units (8 of them, undeduplicated) of those frames: a vocoder corpus."""
+    import soundfile as sf
+    import torch
+
+    from textless.units import Units, write_units
+
+    rng = np.random.default_rng(0)
+    recs = []
+    for i, n in enumerate(lengths):
+        t = np.arange(n * 320) / 16000
+        sf.write(directory / f"u{i}.wav", (0.3 * np.sin(2 * np.pi * (110 + 30 * i) * t)).astype(np.float32), 16000)
+        recs.append(Units(torch.from_numpy(rng.integers(0, 8, n)), frame_rate=50.0, vocab_size=8, id=f"u{i}"))
+    write_units(directory / "units.jsonl", recs)
+    return directory
+
+
 def build_tiny_pipeline(directory: Path, vocab_size: int = 16, seed: int = 0) -> Path:
     """A random-init pipeline folder: MFCC (50 Hz) + k-means + tiny unit LM + tiny vocoder
     with a duration predictor. Wiring only: its speech is noise."""

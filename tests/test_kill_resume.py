@@ -160,17 +160,9 @@ TINY_VOCODER = {"embedding_dim": 8, "upsample_initial_channel": 16, "upsample_ra
 @pytest.fixture(scope="module")
 def vocoder_data(tmp_path_factory):
     """4 harmonic tones with random 50 Hz units (stored undeduplicated)."""
-    from textless.units import Units, write_units
+    from .conftest import write_tone_corpus
 
-    d = tmp_path_factory.mktemp("voc")
-    rng = np.random.default_rng(0)
-    recs = []
-    for i in range(4):
-        n = 20 + 4 * i
-        t = np.arange(n * 320) / 16000
-        sf.write(d / f"u{i}.wav", (0.3 * np.sin(2 * np.pi * (110 + 30 * i) * t)).astype(np.float32), 16000)
-        recs.append(Units(torch.from_numpy(rng.integers(0, 8, n)), frame_rate=50.0, vocab_size=8, id=f"u{i}"))
-    write_units(d / "units.jsonl", recs)
+    d = write_tone_corpus(tmp_path_factory.mktemp("voc"), [20 + 4 * i for i in range(4)])
     (d / "tiny.json").write_text(json.dumps(TINY_VOCODER))
     (d / "vocos.json").write_text(json.dumps({"embedding_dim": 8, "dim": 16, "intermediate_dim": 32,
                                               "num_layers": 2}))

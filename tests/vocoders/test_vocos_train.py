@@ -16,9 +16,10 @@ import textless
 from textless.components import load_component
 from textless.cli import main
 from textless.errors import TextlessError
-from textless.units import Units, write_units
 from textless.vocoders.train import TrainConfig, train_vocoder
 from textless.vocoders.vocos import UnitVocos
+
+from ..conftest import write_tone_corpus
 
 TINY = {"embedding_dim": 8, "dim": 16, "intermediate_dim": 32, "num_layers": 2}
 ROOT = Path(textless.__file__).resolve().parents[1]
@@ -27,15 +28,7 @@ ROOT = Path(textless.__file__).resolve().parents[1]
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory):
     """4 harmonic tones with random 50 Hz units (undeduplicated)."""
-    d = tmp_path_factory.mktemp("vocos_corpus")
-    rng = np.random.default_rng(0)
-    recs = []
-    for i in range(4):
-        n = 16 + 4 * i
-        t = np.arange(n * 320) / 16000
-        sf.write(d / f"u{i}.wav", (0.3 * np.sin(2 * np.pi * (110 + 30 * i) * t)).astype(np.float32), 16000)
-        recs.append(Units(torch.from_numpy(rng.integers(0, 8, n)), frame_rate=50.0, vocab_size=8, id=f"u{i}"))
-    write_units(d / "units.jsonl", recs)
+    d = write_tone_corpus(tmp_path_factory.mktemp("vocos_corpus"), [16 + 4 * i for i in range(4)])
     (d / "tiny.json").write_text(json.dumps(TINY))
     return d
 

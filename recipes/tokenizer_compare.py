@@ -26,21 +26,17 @@ mid-training); delete a vocabulary's folder to train it again.
 from __future__ import annotations
 
 import argparse
-import json
 import math
 from pathlib import Path
 
-from common import corpus_paths, log, setup_logging
+from common import encode_corpora, log, setup_logging, write_json
 
 
 def heldout_units(work: Path, pipe, out: Path) -> list:
-    """Deduplicated units of every held-out utterance (cached in ``out``)."""
-    from textless.progress import progress
-    from textless.units import read_units, write_units
+    """Units of every held-out utterance (frame level, cached in ``out``)."""
+    from textless.units import read_units
 
-    if not out.is_file():
-        paths = corpus_paths(work / "heldout")
-        write_units(out, [pipe.encode_file(p) for p in progress(paths, desc="encode held-out")])
+    encode_corpora(pipe, [work / "heldout"], out)
     return read_units(out)
 
 
@@ -155,8 +151,7 @@ def main(argv=None):
         rows.append(f"| {r['name']} ({r['vocab']}) | {r['tokens_per_s']:.1f} | {r['bitrate_vocab']:.0f} | "
                     f"{r['bitrate_entropy']:.0f} | {r['lm_bits_per_s']:.1f} | {r['lm_bits_per_token']:.2f} | "
                     f"{100 * r['lexical']:.1f} % | {100 * r['syntactic']:.1f} % | {r['round_trip_exact']} |")
-    (out / "results.json").write_text(json.dumps({"args": {k: str(v) for k, v in vars(args).items()},
-                                                  "results": results}, indent=2) + "\n")
+    write_json(out / "results.json", {"args": {k: str(v) for k, v in vars(args).items()}, "results": results})
     (out / "table.md").write_text("\n".join(rows) + "\n")
     print("\n".join(rows))
 

@@ -141,7 +141,7 @@ class Pipeline:
         ``<encoder file stem or spectral>[-l<layer>]-km<K>``.
         """
         from .encoders.fairseq_import import load_encoder
-        from .quantizers.kmeans import load_quantizer
+        from .quantizers.kmeans import load_kmeans_bin
 
         if (encoder is None) == (spectral is None):
             raise TextlessError("give one of an encoder checkpoint or spectral features")
@@ -160,12 +160,12 @@ class Pipeline:
                 raise TextlessError(f"{encoder}: not an encoder checkpoint")
         if not Path(quantizer).is_file():
             raise TextlessError(f"{quantizer}: no such k-means file")
-        if Path(quantizer).suffix == ".safetensors":
+        if Path(quantizer).suffix == ".safetensors":  # ours: k-means or a trained linear head
             from .components import load_component
 
             km = load_component(quantizer, device, role="quantizer")
         else:
-            km = load_quantizer(quantizer, device)
+            km = load_kmeans_bin(quantizer, device=device)
         parts = {}
         if ulm is not None:
             from .ulm.checkpoint import load_ulm

@@ -9,7 +9,8 @@ units, with the same batch, segment, learning rate, warm-up and discriminator wi
 ``train_vocoder`` calls: corpus loading, steps, checkpoints with validation mel-L1, for both alike;
 the two runs take turns round by round, so load from other jobs on the machine hits both). At
 ``--points`` equal fractions of the budget the generator is kept as ``OUT/<arch>/points/p<k>.safetensors``
-with its step, time and validation mel-L1 (2 held-out utterances of the training voice); a
+with its step, time, adversarial steps so far and validation mel-L1 (2 held-out utterances of
+the training voice); a
 round that crosses two fractions keeps one point, the later (make rounds short against the
 budget: each also reloads the corpus). Then
 the first ``--utterances`` utterances of the held-out corpus are encoded with ``--model``'s
@@ -38,14 +39,15 @@ from common import corpus_files, link_references, resynthesis_wer, setup_logging
 
 REPO = Path(__file__).resolve().parents[1]
 log = logging.getLogger("vocoder_compare")
+NEVER = 10**9  # disc_start of a warm-up that has not ended yet
 
 
-def train_round(arch: str, args, run: Path, steps: int):
+def train_round(arch: str, args, run: Path, steps: int, disc_start: int):
     from textless.vocoders.train import TrainConfig, train_vocoder
 
     cfg = TrainConfig(arch=arch, steps=steps, batch_size=args.batch_size, segment_frames=args.segment_frames,
                       lr=args.lr, save_every=args.round_steps, valid_utterances=2,
-                      disc_width=args.disc_width, disc_start=args.disc_start, seed=args.seed)
+                      disc_width=args.disc_width, disc_start=disc_start, seed=args.seed)
     preset = args.vocos_config if arch == "vocos" else args.hifigan_config
     return train_vocoder(args.audio, run, cfg, units=args.units, generator=preset, show_progress=False)
 
@@ -63,8 +65,11 @@ def train_both(args) -> dict:
             b = book[arch]
             if b["elapsed_s"] >= budget_s:
                 continue
+            if args.disc_start_frac is not None and "disc_start" not in b and b["elapsed_s"] >= args.disc_start_frac * budget_s:
+                b["disc_start"] = b["step"]  # the warm-up ends at the first round past that fraction
+            disc_start = b.get("disc_start", NEVER) if args.disc_start_frac is not None else args.disc_start
             t0 = time.perf_counter()
-            generator = train_round(arch, args, run, b["step"] + args.round_steps)
+            generator = train_round(arch, args, run, b["step"] + args.round_steps, disc_start)
             b["elapsed_s"] += time.perf_counter() - t0
             b["step"] += args.round_steps
             k = min(args.points, int(b["elapsed_s"] / budget_s * args.points))  # the fraction reached
@@ -73,6 +78,7 @@ def train_both(args) -> dict:
                 (run / "points").mkdir(exist_ok=True)
                 shutil.copyfile(generator, run / "points" / f"p{k}.safetensors")
                 b["points"].append({"point": k, "elapsed_s": round(b["elapsed_s"], 1), "step": b["step"],
+                                    "adversarial_steps": max(0, b["step"] - disc_start),
                                     "valid_mel_l1": record.get("valid_mel_l1")})
                 log.info("%s point %d: %s", arch, k, b["points"][-1])
             (run / "budget.json").write_text(json.dumps(b, indent=2) + "\n")
@@ -125,6 +131,9 @@ def main(argv=None):
     ap.add_argument("--lr", type=float, default=2e-4)
     ap.add_argument("--disc-width", type=float, default=0.125)
     ap.add_argument("--disc-start", type=int, default=0, help="mel-L1-only warm-up steps (both)")
+    ap.add_argument("--disc-start-frac", type=float,
+                    help="instead of --disc-start: end the mel-L1-only warm-up once this fraction of the budget "
+                         "is spent (equal warm-up time for both, not equal steps)")
     ap.add_argument("--utterances", type=int, default=40, help="held-out utterances to resynthesize")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, help="torch threads (default: torch's choice)")

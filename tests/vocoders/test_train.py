@@ -107,7 +107,7 @@ def test_tiny_training_writes_usable_files_and_resumes_exactly(corpus, tmp_path)
 def test_mel_only_warm_up_leaves_the_discriminators_alone(corpus, tmp_path):
     args = dict(units=corpus / "units.jsonl", generator=str(corpus / "tiny.json"), show_progress=False)
     cfg = TrainConfig(steps=2, disc_start=2, snapshot_every=2, **CFG)
-    train_vocoder(corpus / "list.tsv", tmp_path / "w", cfg, **args)
+    train_vocoder(corpus / "list.tsv", tmp_path / "w", TrainConfig(**{**cfg.__dict__, "disc_start": 10**6}), **args)
     warm = _state(tmp_path / "w" / "state.pt")
     # snapshot_every=2: only step 2's generator is kept, equal to the exported one
     assert sorted(p.name for p in (tmp_path / "w" / "snapshots").iterdir()) == ["step_2.safetensors"]
@@ -119,7 +119,8 @@ def test_mel_only_warm_up_leaves_the_discriminators_alone(corpus, tmp_path):
     assert [(r["loss_d"], r["loss_adv"], r["loss_fm"]) for r in records] == [(0.0, 0.0, 0.0)] * 2
     assert all(r["loss_mel"] > 0 for r in records)
     assert warm["optim_d"]["state"] == {}  # the discriminators never stepped
-    # from step disc_start on, training is adversarial
+    # from step disc_start on, training is adversarial; a resumed run may move disc_start
+    # (here: a warm-up of "until further notice" ended after step 2)
     train_vocoder(corpus / "list.tsv", tmp_path / "w", TrainConfig(**{**cfg.__dict__, "steps": 3}), **args)
     last = json.loads((tmp_path / "w" / "log.jsonl").read_text().splitlines()[-1])
     assert last["step"] == 3 and last["loss_d"] > 0 and last["loss_adv"] > 0

@@ -65,7 +65,8 @@ def register(commands, groups):
     t.add_argument("--disc-width", type=float, default=0.125,
                    help="discriminator channel multiplier (1 = HiFi-GAN; the default 0.125 suits CPUs)")
     t.add_argument("--disc-start", type=int, default=0,
-                   help="train on mel-L1 alone before this step (the discriminators are not run: a cheap warm-up)")
+                   help="train on mel-L1 alone before this step (the discriminators are not run: a cheap warm-up); "
+                        "may change when a run resumes")
     t.add_argument("--init", metavar="GENERATOR",
                    help="start from this generator (.safetensors, e.g. a bundle's vocoder) instead of random "
                         "weights: fine-tuning on new units of the same voice; its config must equal the one "

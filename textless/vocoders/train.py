@@ -157,8 +157,10 @@ def _load_init(G, path, vconf):
 
 
 # ---------------------------------------------------------------------------- training
-#: Settings a run may change when it resumes (the learning rate does not depend on ``steps``).
-_RESUME_FREE = {"steps", "save_every", "valid_every", "snapshot_every", "device"}
+#: Settings a run may change when it resumes (the learning rate does not depend on ``steps``;
+#: ``disc_start`` only decides what the steps still to come do, so a warm-up can be ended or
+#: prolonged on resume, e.g. after a wall-clock budget).
+_RESUME_FREE = {"steps", "save_every", "valid_every", "snapshot_every", "device", "disc_start"}
 _RENAMED = {"checkpoint_every": "save_every"}  # fields of states saved by earlier versions
 
 

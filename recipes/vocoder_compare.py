@@ -16,7 +16,11 @@ budget: each also reloads the corpus). Then
 the first ``--utterances`` utterances of the held-out corpus are encoded with ``--model``'s
 encoder + quantizer, resynthesized with every kept generator, and scored with pocketsphinx
 (as ``textless eval wer --no-phones``) against the originals: word-accuracy ratio = accuracy on the
-resynthesis / accuracy on the originals.
+resynthesis / accuracy on the originals. ``--baseline NAME=PIPELINE`` scores another
+vocoder (e.g. the bundle's own) on the same units as a reference line.
+
+``--archs hifigan`` and ``--archs vocos`` in two processes with ``--threads 1`` and their own
+``--out`` train both at once, one core each (what a 2-core machine affords for 2 x 2 h).
 
 Inputs (defaults: the layout of ``recipes/default.py --work WORK``): ``--audio``
 (``WORK/vocoder_voice/wav``), ``--units`` (``WORK/units/vocoder_voice.jsonl``, undeduplicated
@@ -86,7 +90,9 @@ def train_both(args) -> dict:
 
 
 def evaluate_points(args, points: dict) -> dict:
-    """Word-accuracy ratio of the held-out resynthesis for every kept generator."""
+    """Word-accuracy ratio of the held-out resynthesis for every kept generator (and for the
+    ``--baseline`` vocoders under the name ``baseline``); a point already scored
+    (``OUT/eval/<arch>/p<k>/wer.json``) is read back, not measured again."""
     from textless.audio import write_audio
     from textless.components import load_component
     from textless.pipeline import Pipeline, load_pipeline
@@ -94,20 +100,27 @@ def evaluate_points(args, points: dict) -> dict:
     base = load_pipeline(args.model)
     paths = corpus_files(args.heldout, args.utterances)
     reference = link_references(paths, args.out / "eval" / "reference")
-    units = {stem: base.encode_file(path) for stem, path in paths.items()}
-    for arch, kept in points.items():
-        for p in kept:
-            if "word_accuracy_ratio" in p:
-                continue
-            voc = load_component(args.out / arch / "points" / f"p{p['point']}.safetensors")
+    units = {}
+    jobs = [(arch, p, args.out / arch / "points" / f"p{p['point']}.safetensors", args.out / "eval" / arch / f"p{p['point']}")
+            for arch, kept in points.items() for p in kept]
+    for spec in args.baseline:
+        name, _, folder = spec.partition("=")
+        p = {"name": name, "pipeline": folder}
+        points.setdefault("baseline", []).append(p)
+        jobs.append(("baseline", p, Path(folder) / "vocoder.safetensors", args.out / "eval" / "baseline" / name))
+    for arch, p, generator, syn in jobs:
+        if (syn / "wer.json").is_file():
+            wer = json.loads((syn / "wer.json").read_text())
+        else:
+            voc = load_component(generator)
             pipe = Pipeline(base.encoder, base.quantizer, vocoder=voc, layer=base.layer, name=base.name)
-            syn = args.out / "eval" / arch / f"p{p['point']}"
+            units = units or {stem: base.encode_file(path) for stem, path in paths.items()}
             for stem, u in units.items():
                 write_audio(syn / f"{stem}.wav", pipe.resynthesize(u), voc.sample_rate)
             wer = resynthesis_wer(reference, syn, args.heldout / "transcripts.tsv", syn / "wer.json")
-            p.update(wer_reference=wer["wer_reference"], wer_resynthesis=wer["wer_resynthesis"],
-                     word_accuracy_ratio=word_accuracy_ratio(wer))
-            log.info("%s %s", arch, p)
+        p.update(wer_reference=wer["wer_reference"], wer_resynthesis=wer["wer_resynthesis"],
+                 word_accuracy_ratio=word_accuracy_ratio(wer))
+        log.info("%s %s", arch, p)
     return points
 
 
@@ -135,6 +148,8 @@ def main(argv=None):
                     help="instead of --disc-start: end the mel-L1-only warm-up once this fraction of the budget "
                          "is spent (equal warm-up time for both, not equal steps)")
     ap.add_argument("--utterances", type=int, default=40, help="held-out utterances to resynthesize")
+    ap.add_argument("--baseline", action="append", default=[], metavar="NAME=PIPELINE",
+                    help="also score this pipeline folder's vocoder on the same units (e.g. the bundle's own)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, help="torch threads (default: torch's choice)")
     args = ap.parse_args(argv)

@@ -144,3 +144,32 @@ def test_resynthesis_wer_writes_what_eval_wer_writes(recipe, tmp_path, monkeypat
                     "phones": False}
     assert json.loads((tmp_path / "w.json").read_text()) == wer
     assert common.word_accuracy_ratio(wer) == pytest.approx(0.5)
+
+
+def test_vocoder_compare_ends_the_warm_up_after_a_fraction_of_the_budget(recipe, tmp_path, monkeypatch):
+    """Equal warm-up time, not steps: with a 60 s budget, rounds of 10 s and --disc-start-frac 0.5,
+    the discriminators start at the first round that begins after 30 s, for each arch at its own
+    step; points are kept at 1/3, 2/3 and 3/3 of the budget; a rerun resumes from budget.json."""
+    vc = recipe("vocoder_compare")
+    clock, calls = [0.0], []
+
+    def round_(arch, args, run, steps, disc_start):
+        calls.append((arch, steps, disc_start))
+        clock[0] += 10.0
+        run.mkdir(parents=True, exist_ok=True)
+        (run / "log.jsonl").write_text(json.dumps({"step": steps, "valid_mel_l1": 1.0 / steps}) + "\n")
+        (run / "generator.safetensors").write_text(str(steps))
+        return run / "generator.safetensors"
+
+    monkeypatch.setattr(vc, "train_round", round_)
+    monkeypatch.setattr(vc.time, "perf_counter", lambda: clock[0])
+    args = vc.argparse.Namespace(budget_min=1.0, archs=["hifigan", "vocos"], out=tmp_path, round_steps=100,
+                                 points=3, disc_start=0, disc_start_frac=0.5)
+    points = vc.train_both(args)
+    for arch in args.archs:
+        mine = [(s, d) for a, s, d in calls if a == arch]
+        assert mine == [(100, vc.NEVER), (200, vc.NEVER), (300, vc.NEVER), (400, 300), (500, 300), (600, 300)]
+        assert [(p["point"], p["step"], p["adversarial_steps"]) for p in points[arch]] == [(1, 200, 0), (2, 400, 100), (3, 600, 300)]
+        assert (tmp_path / arch / "points" / "p3.safetensors").read_text() == "600"
+    calls.clear()
+    assert vc.train_both(args) == points and calls == []  # the budget is spent: nothing runs again

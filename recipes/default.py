@@ -20,7 +20,8 @@ prediction and speaker perturbation; its argmax is the bundle's unit), ``encode`
 adversarial in ``full``), ``bundle``. Presets: ``quick`` (CPU: ~10 h of parallel speech, small
 models, a mel-only vocoder) and ``full`` (more speech, larger models and many more steps, meant
 for a GPU: ``--device cuda`` moves HuBERT pre-training and the invariant encoder, unit LM and
-vocoder training there; k-means runs on the CPU with faiss).
+vocoder training there, and the k-means feature passes; the Lloyd iterations run on the CPU with
+faiss).
 
 Every stage calls the library (``textless.data.synth``, ``textless.encoders.train``,
 ``textless.ulm.train``, ``textless.vocoders.train``, ...) with the preset's typed configs; the

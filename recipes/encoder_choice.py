@@ -16,6 +16,7 @@ within ``tolerance`` (absolute) of it, the lowest bitrate wins. The table goes t
 
 from __future__ import annotations
 
+import copy
 import json
 import shutil
 from pathlib import Path
@@ -72,8 +73,9 @@ def choose_encoder(work: Path, *, ks, kmeans_frames: int, hubert_steps: int, hub
     def kmeans(name, encoder, layer, k, encoder_name):
         path = cand_dir / f"{name}.km.safetensors"
         if not path.is_file():
-            train_kmeans_on_corpus(encoder, train_paths, k, layer=layer, max_frames=kmeans_frames,
-                                   seed=seed, encoder_name=encoder_name).save(path)
+            on_device = copy.deepcopy(encoder).to(device)  # the candidates are scored on the CPU
+            train_kmeans_on_corpus(on_device, train_paths, k, layer=layer, max_frames=kmeans_frames,
+                                   seed=seed, encoder_name=encoder_name, device=device).save(path)
         return load_component(path)
 
     rows = []

@@ -173,3 +173,28 @@ def test_vocoder_compare_ends_the_warm_up_after_a_fraction_of_the_budget(recipe,
         assert (tmp_path / arch / "points" / "p3.safetensors").read_text() == "600"
     calls.clear()
     assert vc.train_both(args) == points and calls == []  # the budget is spent: nothing runs again
+
+
+def test_encoder_choice_runs_the_kmeans_feature_pass_on_the_device(recipe, tmp_path, monkeypatch):
+    """``--device`` reaches the k-means pass (on a copy of the encoder: candidates are scored on
+    the CPU); the meta device stands in for a GPU."""
+    import textless.quantizers.kmeans as km
+
+    choice = recipe("encoder_choice")
+    seen = []
+
+    def kmeans(encoder, paths, k, *, device, **kw):
+        seen.append((k, device, {p.device.type for p in encoder.buffers()}))
+        return km.KMeansQuantizer(torch.randn(k, 39), kw["encoder_name"], kw["layer"])
+
+    scored = []
+    monkeypatch.setattr(km, "train_kmeans_on_corpus", kmeans)
+    monkeypatch.setattr(choice, "corpus_paths", lambda folder: [])
+    monkeypatch.setattr(choice, "heldout_item", lambda work: work / "heldout.item")
+    monkeypatch.setattr(choice, "score_candidate", lambda enc, q, layer, wavs, item: scored.append(
+        {p.device.type for p in enc.buffers()}) or {"abx_within": 0.1, "abx_across": 0.2, "bitrate_vocab": 10})
+    selection = choice.choose_encoder(tmp_path, ks=(5, 7), kmeans_frames=100, hubert_steps=0, hubert_layers=(),
+                                      hubert_k=5, seed=0, device="meta")
+    assert seen == [(5, "meta", {"meta"}), (7, "meta", {"meta"})]
+    assert scored == [{"cpu"}, {"cpu"}] and selection["chosen"] == "mfcc-k5"
+    assert (tmp_path / "components" / "quantizer.safetensors").is_file()

@@ -10,9 +10,8 @@ units, with the same batch, segment, learning rate, warm-up and discriminator wi
 the two runs take turns round by round, so load from other jobs on the machine hits both). At
 ``--points`` equal fractions of the budget the generator is kept as ``OUT/<arch>/points/p<k>.safetensors``
 with its step, time, adversarial steps so far and validation mel-L1 (2 held-out utterances of
-the training voice); a
-round that crosses two fractions keeps one point, the later (make rounds short against the
-budget: each also reloads the corpus). Then
+the training voice); a round that crosses two fractions keeps one point, the later (make rounds
+short against the budget: each also reloads the corpus). Then
 the first ``--utterances`` utterances of the held-out corpus are encoded with ``--model``'s
 encoder + quantizer, resynthesized with every kept generator, and scored with pocketsphinx
 (as ``textless eval wer --no-phones``) against the originals: word-accuracy ratio = accuracy on the
@@ -69,9 +68,11 @@ def train_both(args) -> dict:
             b = book[arch]
             if b["elapsed_s"] >= budget_s:
                 continue
-            if args.disc_start_frac is not None and "disc_start" not in b and b["elapsed_s"] >= args.disc_start_frac * budget_s:
-                b["disc_start"] = b["step"]  # the warm-up ends at the first round past that fraction
-            disc_start = b.get("disc_start", NEVER) if args.disc_start_frac is not None else args.disc_start
+            disc_start = args.disc_start
+            if args.disc_start_frac is not None:
+                if "disc_start" not in b and b["elapsed_s"] >= args.disc_start_frac * budget_s:
+                    b["disc_start"] = b["step"]  # the warm-up ends at the first round past that fraction
+                disc_start = b.get("disc_start", NEVER)
             t0 = time.perf_counter()
             generator = train_round(arch, args, run, b["step"] + args.round_steps, disc_start)
             b["elapsed_s"] += time.perf_counter() - t0

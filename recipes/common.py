@@ -169,6 +169,29 @@ def word_accuracy_ratio(wer: dict) -> float | None:
     return acc_syn / acc_ref if acc_ref > 0 else None
 
 
+def score_vocoder(base, generator: Path, units: dict, reference: Path, transcripts: Path, syn: Path) -> dict:
+    """Resynthesize ``units`` (stem -> units of ``base``'s encoder + quantizer) with the vocoder
+    file ``generator`` into ``syn/<stem>.wav`` (files already there are kept) and score them with
+    :func:`resynthesis_wer` against ``reference`` (``syn/wer.json``, read back when present):
+    ``{wer_reference, wer_resynthesis, word_accuracy_ratio}``."""
+    from textless.audio import write_audio
+    from textless.components import load_component
+    from textless.pipeline import Pipeline
+
+    result = syn / "wer.json"
+    if result.is_file():
+        wer = json.loads(result.read_text())
+    else:
+        pipe = Pipeline(base.encoder, base.quantizer, vocoder=load_component(generator).eval(),
+                        layer=base.layer, name=base.name)
+        for stem, u in units.items():
+            if not (syn / f"{stem}.wav").is_file():
+                write_audio(syn / f"{stem}.wav", pipe.resynthesize(u), pipe.vocoder.sample_rate)
+        wer = resynthesis_wer(reference, syn, transcripts, result)
+    return {"wer_reference": wer["wer_reference"], "wer_resynthesis": wer["wer_resynthesis"],
+            "word_accuracy_ratio": word_accuracy_ratio(wer)}
+
+
 def reference_transcripts(work: Path, paths: dict[str, Path], asr) -> dict[str, str]:
     """ASR of the original held-out audio (cached in WORK/eval/reference_asr.json)."""
     from textless.audio import load_audio

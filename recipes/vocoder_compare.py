@@ -38,7 +38,7 @@ import shutil
 import time
 from pathlib import Path
 
-from common import corpus_files, link_references, resynthesis_wer, setup_logging, word_accuracy_ratio
+from common import corpus_files, link_references, score_vocoder, setup_logging
 
 REPO = Path(__file__).resolve().parents[1]
 log = logging.getLogger("vocoder_compare")
@@ -94,14 +94,12 @@ def evaluate_points(args, points: dict) -> dict:
     """Word-accuracy ratio of the held-out resynthesis for every kept generator (and for the
     ``--baseline`` vocoders under the name ``baseline``); a point already scored
     (``OUT/eval/<arch>/p<k>/wer.json``) is read back, not measured again."""
-    from textless.audio import write_audio
-    from textless.components import load_component
-    from textless.pipeline import Pipeline, load_pipeline
+    from textless.pipeline import load_pipeline
 
     base = load_pipeline(args.model)
     paths = corpus_files(args.heldout, args.utterances)
     reference = link_references(paths, args.out / "eval" / "reference")
-    units = {}
+    units = {stem: base.encode_file(path) for stem, path in paths.items()}
     jobs = [(arch, p, args.out / arch / "points" / f"p{p['point']}.safetensors", args.out / "eval" / arch / f"p{p['point']}")
             for arch, kept in points.items() for p in kept]
     for spec in args.baseline:
@@ -110,17 +108,7 @@ def evaluate_points(args, points: dict) -> dict:
         points.setdefault("baseline", []).append(p)
         jobs.append(("baseline", p, Path(folder) / "vocoder.safetensors", args.out / "eval" / "baseline" / name))
     for arch, p, generator, syn in jobs:
-        if (syn / "wer.json").is_file():
-            wer = json.loads((syn / "wer.json").read_text())
-        else:
-            voc = load_component(generator)
-            pipe = Pipeline(base.encoder, base.quantizer, vocoder=voc, layer=base.layer, name=base.name)
-            units = units or {stem: base.encode_file(path) for stem, path in paths.items()}
-            for stem, u in units.items():
-                write_audio(syn / f"{stem}.wav", pipe.resynthesize(u), voc.sample_rate)
-            wer = resynthesis_wer(reference, syn, args.heldout / "transcripts.tsv", syn / "wer.json")
-        p.update(wer_reference=wer["wer_reference"], wer_resynthesis=wer["wer_resynthesis"],
-                 word_accuracy_ratio=word_accuracy_ratio(wer))
+        p.update(score_vocoder(base, generator, units, reference, args.heldout / "transcripts.tsv", syn))
         log.info("%s %s", arch, p)
     return points
 

@@ -16,7 +16,7 @@ import json
 import re
 from pathlib import Path
 
-from common import corpus_files, link_references, log, resynthesis_wer, setup_logging, word_accuracy_ratio
+from common import corpus_files, link_references, log, score_vocoder, setup_logging
 
 
 def main(argv=None):
@@ -29,9 +29,7 @@ def main(argv=None):
     args = ap.parse_args(argv)
     setup_logging()
 
-    from textless.audio import write_audio
-    from textless.components import load_component
-    from textless.pipeline import Pipeline, load_pipeline
+    from textless.pipeline import load_pipeline
 
     out = args.work / "eval" / "vocoder_curve"
     base = load_pipeline(args.model)
@@ -45,18 +43,8 @@ def main(argv=None):
     for step, snap in snapshots:
         if args.steps and step not in args.steps:
             continue
-        pipe = Pipeline(base.encoder, base.quantizer, vocoder=load_component(snap).eval(),
-                        layer=base.layer, name=base.name)
-        syn = out / f"step_{step}"
-        for stem, u in units.items():
-            if not (syn / f"{stem}.wav").is_file():
-                write_audio(syn / f"{stem}.wav", pipe.resynthesize(u), pipe.vocoder.sample_rate)
-        result = syn / "wer.json"
-        if not result.is_file():
-            resynthesis_wer(reference, syn, args.work / "heldout" / "transcripts.tsv", result)
-        wer = json.loads(result.read_text())
-        curve.append({"step": step, "wer_reference": wer["wer_reference"],
-                      "wer_resynthesis": wer["wer_resynthesis"], "word_accuracy_ratio": word_accuracy_ratio(wer)})
+        curve.append({"step": step, **score_vocoder(base, snap, units, reference,
+                                                    args.work / "heldout" / "transcripts.tsv", out / f"step_{step}")})
         log.info("%s", curve[-1])
         (args.work / "eval" / "vocoder_curve.json").write_text(  # after each point: a kill loses none
             json.dumps({"utterances": len(paths), "curve": curve}, indent=2) + "\n")

@@ -62,6 +62,7 @@ class Preset:
     parallel: tuple = ()      # parallel corpus batches: (sentences, seed offset) each
     per_sentence: int = 6     # PARALLEL_VOICES speaking each parallel sentence
     invariant: EncoderTrainConfig | None = None  # the speaker-invariant encoder (None: v2 units)
+    invariant_iterations: int = 1  # runs after the first align the voices on the previous run's posteriors
     vocoder_generator: str = "small"  # the generator preset (textless.vocoders.presets.generator_config)
 
 
@@ -172,7 +173,7 @@ def unit_pipeline(work: Path, p: Preset):
 
     if p.invariant is None:
         return target_pipeline(work)
-    run = work / "invariant"
+    run = invariant_runs(work, p)[-1]
     return Pipeline(load_component(run / "encoder.safetensors"),
                     load_component(run / "quantizer.safetensors"), name="default")
 
@@ -183,15 +184,23 @@ def stage_targets(work: Path, p: Preset):
         encode_corpora(target_pipeline(work), parallel_corpora(work, p), work / "units" / "targets.jsonl")
 
 
+def invariant_runs(work: Path, p: Preset) -> list[Path]:
+    """The run folders of the invariant encoder's iterations: ``invariant``, ``invariant2``, ..."""
+    return [work / ("invariant" if i == 0 else f"invariant{i + 1}") for i in range(p.invariant_iterations)]
+
+
 def stage_invariant(work: Path, p: Preset, seed: int, device: str):
-    """``textless train encoder`` on the parallel corpora (resumes after a kill)."""
+    """``textless train encoder`` on the parallel corpora (resumes after a kill); each iteration
+    after the first aligns the voices on the previous one's unit posteriors (``--align-with``)."""
     from textless.encoders.train import train_encoder
 
     if p.invariant is None:
         return
-    train_encoder(replace(p.invariant, corpora=tuple(map(str, parallel_corpora(work, p))),
-                          targets=str(work / "units" / "targets.jsonl"), out_dir=str(work / "invariant"),
-                          seed=seed, device=device))
+    runs = invariant_runs(work, p)
+    for i, run in enumerate(runs):
+        train_encoder(replace(p.invariant, corpora=tuple(map(str, parallel_corpora(work, p))),
+                              targets=str(work / "units" / "targets.jsonl"), out_dir=str(run),
+                              align_with=str(runs[i - 1]) if i else None, seed=seed, device=device))
 
 
 def stage_encode(work: Path, p: Preset):
@@ -232,7 +241,7 @@ def stage_bundle(work: Path, p: Preset, bundle: Path, preset: str):
     from textless.components import load_component
     from textless.pipeline import save_pipeline_dir
 
-    comp = work / "invariant" if p.invariant is not None else work / "components"
+    comp = invariant_runs(work, p)[-1] if p.invariant is not None else work / "components"
     files = {
         "encoder": comp / "encoder.safetensors",
         "quantizer": comp / "quantizer.safetensors",

@@ -103,6 +103,24 @@ def test_stages_call_the_trainers_with_the_preset(recipe, tmp_path, monkeypatch)
     assert vcfg == quick.vocoder.__class__(**{**vars(quick.vocoder), "seed": 7, "device": "cuda:1"})
 
 
+def test_invariant_iterations_align_on_the_previous_run(recipe, tmp_path, monkeypatch):
+    import dataclasses
+
+    import textless.encoders.train
+
+    calls = []
+    monkeypatch.setattr(textless.encoders.train, "train_encoder", calls.append)
+    default = recipe("default")
+    p = dataclasses.replace(default.PRESETS["quick"], invariant_iterations=3)
+    default.stage_invariant(tmp_path, p, seed=5, device="cpu")
+    runs = [tmp_path / "invariant", tmp_path / "invariant2", tmp_path / "invariant3"]
+    assert [c.out_dir for c in calls] == list(map(str, runs)) == list(map(str, default.invariant_runs(tmp_path, p)))
+    assert [c.align_with for c in calls] == [None, str(runs[0]), str(runs[1])]
+    assert {dataclasses.replace(c, out_dir="", align_with=None) for c in calls} == {
+        dataclasses.replace(calls[0], out_dir="")}  # the same training otherwise
+    assert calls[0].seed == 5 and calls[0].targets == str(tmp_path / "units" / "targets.jsonl")
+
+
 def test_corpus_stage_synthesizes_missing_corpora(recipe, tmp_path, monkeypatch):
     import textless.data.synth
     from textless.data.voices import HELDOUT_VOICES, PARALLEL_VOICES
@@ -198,3 +216,12 @@ def test_encoder_choice_runs_the_kmeans_feature_pass_on_the_device(recipe, tmp_p
     assert seen == [(5, "meta", {"meta"}), (7, "meta", {"meta"})]
     assert scored == [{"cpu"}, {"cpu"}] and selection["chosen"] == "mfcc-k5"
     assert (tmp_path / "components" / "quantizer.safetensors").is_file()
+
+
+def test_alignment_quality_reads_the_phone_at_each_frame_centre(recipe):
+    """50 Hz frames (25 ms windows) take the phone their centre lies in, SIL in gaps and after."""
+    from textless.data.align import PhoneSegment, WordSegment
+
+    w = WordSegment("AT", 0.05, 0.15, [PhoneSegment("AE", 0.05, 0.09), PhoneSegment("T", 0.09, 0.15)])
+    # centres 0.0125, 0.0325, 0.0525, 0.0725, 0.0925, 0.1125, 0.1325, 0.1525
+    assert recipe("alignment_quality").frame_phones([w], 8) == ["SIL", "SIL", "AE", "AE", "T", "T", "T", "SIL"]

@@ -187,6 +187,58 @@ def test_cross_voice_targets_come_from_the_canonical_utterance(parallel_corpus, 
             assert len(lab) == min(len(own[uid]), data.offsets[i + 1] - data.offsets[i])
 
 
+def test_a_second_iteration_aligns_on_the_earlier_encoders_posteriors(parallel_corpus, tmp_path):
+    """--align-with: DTW runs on the earlier run's unit posteriors, not on MFCCs; the cache follows
+    its weights; a front-end that differs from the run's is refused."""
+    import dataclasses
+
+    from textless.encoders.train import EncoderTrainConfig
+    from textless.encoders.train_data import _data_key, load_aligner, prepare_data
+    from textless.errors import TextlessError
+    from textless.quantizers.linear import LinearQuantizer, LinearQuantizerConfig
+    from textless.units import read_units
+
+    def earlier_run(folder, seed):
+        torch.manual_seed(seed)
+        folder.mkdir()
+        LogMelEncoder(TINY).save(folder / "encoder.safetensors")
+        LinearQuantizer(LinearQuantizerConfig(50, TINY.dim, layer=TINY.num_layers)).save(folder / "quantizer.safetensors")
+        return folder
+
+    first = earlier_run(tmp_path / "it1", 0)
+    c = EncoderTrainConfig(corpora=(str(parallel_corpus / "corpus"),),
+                           targets=str(parallel_corpus / "units.jsonl"), out_dir=str(tmp_path / "run"),
+                           canonical="flite-rms", align_with=str(first), model=TINY,
+                           valid_fraction=0.0, workers=1)
+    data = prepare_data(c, show_progress=False)
+    mfcc_data = prepare_data(dataclasses.replace(c, align_with=None), show_progress=False)
+    own = {u.id: u.units.numpy() for u in read_units(parallel_corpus / "units.jsonl")}
+    posteriors = load_aligner(first, TINY)
+    from textless.data.manifest import read_items
+
+    items = read_items(parallel_corpus / "corpus" / "manifest.tsv")
+    index = {it.id: i for i, it in enumerate(items)}
+    span = lambda d, i: slice(int(d.offsets[i]), int(d.offsets[i + 1]))  # noqa: E731
+    canon = {it.text: it for it in items if it.speaker == "flite-rms"}
+    moved = 0
+    for it in items:
+        lab = data.labels[span(data, index[it.id])]
+        ref = canon[it.text]
+        if ref.id == it.id:
+            assert np.array_equal(lab, own[it.id][: len(lab)])
+            continue
+        mel = lambda x: data.mels[0, span(data, index[x.id])]  # noqa: E731
+        expected = transfer_labels(posteriors(mel(ref)), own[ref.id], posteriors(mel(it)))
+        assert np.array_equal(lab, expected[: len(lab)])
+        moved += not np.array_equal(lab, mfcc_data.labels[span(mfcc_data, index[it.id])])
+    assert moved > 0  # the posteriors of an untrained encoder align otherwise than MFCCs
+    assert _data_key(c) != _data_key(dataclasses.replace(c, align_with=str(earlier_run(tmp_path / "it2", 1))))
+    with pytest.raises(TextlessError, match="front-end"):
+        load_aligner(first, dataclasses.replace(TINY, n_mels=40))
+    with pytest.raises(TextlessError, match="no encoder.safetensors"):
+        load_aligner(tmp_path, TINY)
+
+
 def test_train_encoder_help_explains_every_flag():
     from textless.cli import build_parser
 

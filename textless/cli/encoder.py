@@ -29,6 +29,10 @@ def register(commands, groups):
     p.add_argument("--canonical", metavar="SPEAKER", default=None,
                    help="speaker id (speakers.tsv) of the canonical voice: cross-voice alignment; "
                    "without it every utterance is trained on its own targets")
+    p.add_argument("--align-with", type=Path, metavar="RUN", default=None,
+                   help="folder of an earlier 'textless train encoder' run: align the voices by DTW "
+                   "on its unit posteriors instead of MFCCs (a second iteration; needs --canonical "
+                   "and the same log-mel front-end)")
     g = p.add_argument_group("speaker perturbation and masking")
     g.add_argument("--perturb-views", type=int, default=0, metavar="N",
                    help="perturbed copies of each utterance (Praat 'Change gender': formant ratio "
@@ -90,7 +94,8 @@ def cmd_train_encoder(args):
                                 ffn_dim=args.ffn_dim, conv_layers=args.conv_layers)
     config = EncoderTrainConfig(
         corpora=tuple(str(c) for c in args.corpus), targets=str(args.targets), out_dir=str(args.out),
-        canonical=args.canonical, model=model, perturb_views=args.perturb_views,
+        canonical=args.canonical, align_with=str(args.align_with) if args.align_with else None,
+        model=model, perturb_views=args.perturb_views,
         max_formant=args.max_formant, max_pitch=args.max_pitch, eq_db=args.eq_db,
         mask_prob=args.mask_prob, mask_length=args.mask_length, unmasked_weight=args.unmasked_weight,
         steps=args.steps, stop_at_step=args.stop_at_step, batch_size=args.batch_size, crop_frames=args.crop_frames, lr=args.lr,

@@ -35,6 +35,7 @@ class EncoderTrainConfig:
     targets: str
     out_dir: str
     canonical: str | None = None      # speaker id of the canonical voice (cross-voice alignment)
+    align_with: str | None = None     # run folder of an earlier encoder: DTW on its unit posteriors
     model: LogMelEncoderConfig = field(default_factory=LogMelEncoderConfig)
     perturb_views: int = 0
     max_formant: float = 1.4
@@ -119,10 +120,42 @@ def _prepare_one(job) -> tuple:
 
 
 def _data_key(c: EncoderTrainConfig) -> str:
-    keys = ("corpora", "targets", "canonical", "model", "perturb_views", "max_formant", "max_pitch",
-            "valid_fraction", "seed")
+    keys = ("corpora", "targets", "canonical", "align_with", "model", "perturb_views", "max_formant",
+            "max_pitch", "valid_fraction", "seed")
     d = dataclasses.asdict(c)
+    if c.align_with:  # the aligning model's weights, not only its folder's name
+        d["align_with"] = [hashlib.sha256((Path(c.align_with) / f).read_bytes()).hexdigest()
+                           for f in ALIGN_FILES]
     return hashlib.sha256(json.dumps([d[k] for k in keys], sort_keys=True).encode()).hexdigest()[:16]
+
+
+ALIGN_FILES = ("encoder.safetensors", "quantizer.safetensors")
+
+
+def load_aligner(folder, model: LogMelEncoderConfig):
+    """``mel [F, n_mels]`` -> unit posteriors ``[F, K]`` of the encoder + head in ``folder`` (an
+    earlier ``textless train encoder`` run), whose log-mel front-end must be ``model``'s."""
+    from ..components import load_component
+
+    folder = Path(folder)
+    missing = [f for f in ALIGN_FILES if not (folder / f).is_file()]
+    if missing:
+        raise TextlessError(f"{folder}: no {' or '.join(missing)} (the folder of a 'textless train "
+                            "encoder' run)")
+    enc = load_component(folder / ALIGN_FILES[0], role="encoder")
+    head = load_component(folder / ALIGN_FILES[1], role="quantizer")
+    front = ("sample_rate", "hop_length", "n_fft", "n_mels")
+    if not isinstance(getattr(enc, "cfg", None), LogMelEncoderConfig) or any(
+            getattr(enc.cfg, k) != getattr(model, k) for k in front):
+        raise TextlessError(f"{folder}: its encoder is not a log-mel encoder with this run's front-end "
+                            f"({', '.join(f'{k}={getattr(model, k)}' for k in front)})")
+
+    @torch.inference_mode()
+    def posteriors(mel: np.ndarray) -> np.ndarray:
+        x = torch.from_numpy(np.asarray(mel, dtype=np.float32))[None]
+        return head.logits(enc.forward_mel(x, torch.tensor([len(mel)])))[0].softmax(-1).numpy()
+
+    return posteriors
 
 
 def prepare_data(c: EncoderTrainConfig, show_progress: bool = True) -> Prepared:
@@ -132,6 +165,9 @@ def prepare_data(c: EncoderTrainConfig, show_progress: bool = True) -> Prepared:
 
     from ..units import read_units
 
+    if c.align_with and not c.canonical:
+        raise TextlessError("aligning with an earlier encoder needs a canonical voice (--canonical)")
+    aligner = load_aligner(c.align_with, c.model) if c.align_with else None
     cache = Path(c.out_dir) / "data" / _data_key(c)
     if (cache / "done").is_file():
         z = {k: np.load(cache / f"{k}.npy", mmap_mode="r" if k == "mels" else None)
@@ -159,8 +195,8 @@ def prepare_data(c: EncoderTrainConfig, show_progress: bool = True) -> Prepared:
     held = set(rng.permutation(len(sentences))[: int(len(sentences) * c.valid_fraction)].tolist())
     held_text = {sentences[i] for i in held}
 
-    jobs = [(str(it.path), dataclasses.asdict(c.model), c.perturb_views, c.seed, i, bool(c.canonical),
-             c.max_formant, c.max_pitch) for i, it in enumerate(items)]
+    jobs = [(str(it.path), dataclasses.asdict(c.model), c.perturb_views, c.seed, i,
+             bool(c.canonical) and aligner is None, c.max_formant, c.max_pitch) for i, it in enumerate(items)]
     workers = c.workers or (torch.get_num_threads() or 1)
     bar = progress(total=len(jobs), desc="prepare encoder data", unit="utt", enabled=show_progress)
     results = []
@@ -172,13 +208,20 @@ def prepare_data(c: EncoderTrainConfig, show_progress: bool = True) -> Prepared:
 
     from .targets import transfer_labels
 
-    mfcc_of = {it.id: r[2] for it, r in zip(items, results)}
+    align_of = {}  # the frames DTW aligns: MFCCs [F, 39], or the aligner's unit posteriors [F, K]
+    if c.canonical:
+        bar = progress(total=len(items), desc="aligner posteriors", unit="utt",
+                       enabled=show_progress and aligner is not None)
+        for it, r in zip(items, results):
+            align_of[it.id] = aligner(r[0]) if aligner else r[2]
+            bar.update(1)
+        bar.close()
     mels, views, labels, lengths, valid = [], [], [], [], []
     for it, (mel, view, _) in zip(items, results):
         if c.canonical:
             ref = canon[it.text]
             ref_labels = targets[ref.id].units.numpy()
-            lab = ref_labels if ref is it else transfer_labels(mfcc_of[ref.id], ref_labels, mfcc_of[it.id])
+            lab = ref_labels if ref is it else transfer_labels(align_of[ref.id], ref_labels, align_of[it.id])
         else:
             lab = targets[it.id].units.numpy()
         n = min(len(mel), len(lab))

@@ -87,4 +87,5 @@ mkdir -p $W/bundle_H && cp $W/enc_H/encoder.safetensors $W/enc_H/quantizer.safet
 cp $W/ulm_H/ulm_best.safetensors $W/bundle_H/ulm.safetensors && cp $W/vocoder/generator.safetensors $W/bundle_H/vocoder.safetensors
 (cd recipes && ../.venv/bin/python evaluate.py --model ../$W/bundle_H --work ../$W --name it2-4000)
 # (the same encoder aligned on MFCCs, enc_F, the first iteration at this size, was stopped at step
-#  2050 of 4000 to give enc_H the two cores: the end-to-end ablation is still to run)
+#  2050 of 4000 to give enc_H the two cores: the end-to-end ablation is still to run; it resumes with
+#  the enc_H command above without --align-with and with --out $W/enc_F)

@@ -53,8 +53,8 @@ def main(argv=None):
     from textless.components import load_component
     from textless.data.align import align_utterance, new_decoder
     from textless.data.manifest import read_items
-    from textless.encoders.spectral import SpectralEncoder, mfcc_config
-    from textless.encoders.train_data import load_aligner
+    from textless.encoders.logmel import LogMelEncoderConfig
+    from textless.encoders.train_data import alignment_mfcc, load_aligner
     from textless.encoders.targets import transfer_labels
     from textless.progress import progress
 
@@ -62,7 +62,7 @@ def main(argv=None):
              if it.speaker == args.canonical][: args.sentences]
     texts = {it.text for it in canon}
     others = [it for it in read_items(args.work / "parallel2" / "manifest.tsv") if it.text in texts]
-    mfcc = SpectralEncoder(mfcc_config(n_fft=400, hop_length=320, cmvn=True))
+    front = LogMelEncoderConfig()  # the trainer's default front-end: 25 ms windows every 20 ms
     aligners = {}
     for spec in args.aligner:
         name, _, folder = spec.partition("=")
@@ -73,9 +73,8 @@ def main(argv=None):
     feats, phones = {}, {}
     with torch.inference_mode():
         for it in progress(canon + others, desc="features + forced alignment", unit="utt"):
-            wav, _ = load_audio(it.path, 16000, min_samples=400)
-            f, n = mfcc.features(torch.from_numpy(wav)[None])
-            views = {"mfcc": f[0, : int(n[0])].numpy()}
+            wav, _ = load_audio(it.path, front.sample_rate, min_samples=front.n_fft)
+            views = {"mfcc": alignment_mfcc(wav, front)}
             for name, (enc, posteriors) in aligners.items():
                 mel, frames = enc.mel(torch.from_numpy(wav)[None])
                 views[name] = posteriors(mel[0, : int(frames[0])].numpy())

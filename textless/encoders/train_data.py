@@ -96,7 +96,7 @@ def _prepare_one(job) -> tuple:
     path, cfg_dict, views, seed, index, want_mfcc, max_formant, max_pitch = job
     from ..audio import load_audio
     from ..data.perturb import change_gender, random_speaker
-    from .spectral import SpectralEncoder, logmel_config, mfcc_config
+    from .spectral import SpectralEncoder, logmel_config
 
     torch.set_num_threads(1)
     cfg = LogMelEncoderConfig(**cfg_dict)
@@ -111,12 +111,17 @@ def _prepare_one(job) -> tuple:
     for w in wavs:
         m, n = logmel.features(torch.from_numpy(w)[None])
         mels.append(normalize_mel(m.clone(), n)[0].numpy().astype(np.float16))
-    mfcc = None
-    if want_mfcc:
-        spec = SpectralEncoder(mfcc_config(n_fft=cfg.n_fft, hop_length=cfg.hop_length, cmvn=True))
-        f, n = spec.features(torch.from_numpy(wav)[None])
-        mfcc = f[0, : int(n[0])].numpy()
-    return mels[0], np.stack(mels[1:]) if views else None, mfcc
+    return mels[0], np.stack(mels[1:]) if views else None, alignment_mfcc(wav, cfg) if want_mfcc else None
+
+
+def alignment_mfcc(wav: np.ndarray, cfg: LogMelEncoderConfig) -> np.ndarray:
+    """The frames the first iteration's DTW aligns: per-utterance normalised 39-d MFCC ``[F, 39]``
+    of ``wav: [T]`` on the encoder's frame grid (``cfg``'s window and hop)."""
+    from .spectral import SpectralEncoder, mfcc_config
+
+    spec = SpectralEncoder(mfcc_config(n_fft=cfg.n_fft, hop_length=cfg.hop_length, cmvn=True))
+    f, n = spec.features(torch.from_numpy(wav)[None])
+    return f[0, : int(n[0])].numpy()
 
 
 def _data_key(c: EncoderTrainConfig) -> str:

@@ -47,6 +47,16 @@ def corpus_files(corpus: Path, limit: int | None = None) -> dict[str, Path]:
     return {p.stem: p for p in corpus_paths(corpus)[:limit]}
 
 
+def training_sample(corpora: list[Path], n: int, seed: int) -> list[Path]:
+    """``n`` audio files drawn (seeded) from ``corpora``, sorted by path."""
+    import random
+
+    paths = [p for c in corpora for p in corpus_paths(c)]
+    if not paths:
+        raise SystemExit(f"recipe: no audio in the corpora {[str(c) for c in corpora]}")
+    return sorted(random.Random(seed).sample(paths, min(n, len(paths))))
+
+
 def encode_corpora(pipe, corpora: list[Path], target: Path):
     """Frame-level units (no dedup) of every file of ``corpora`` into ``target`` (.jsonl), once."""
     from textless.progress import progress
@@ -99,21 +109,27 @@ def score_candidate(encoder, quantizer, layer, heldout_wavs: Path, item: Path) -
             "bitrate_vocab": bitrate(streams, "vocab"), "bitrate_entropy": bitrate(streams, "entropy")}
 
 
-def mfcc_features(paths: dict[str, Path]) -> dict:
-    """Baseline: 13 MFCC + deltas + delta-deltas at 100 Hz (no normalisation), stem -> ``[F, 39]``."""
+def encoder_features(encoder, paths: dict[str, Path], layer: int | None = None) -> dict:
+    """Continuous features of each file, stem -> ``[F, D]`` (``layer``: of an encoder with layers)."""
     import torch
 
     from textless.audio import load_audio
-    from textless.encoders.spectral import SpectralEncoder, mfcc_config
 
-    enc = SpectralEncoder(mfcc_config()).eval()
+    kw = {} if layer is None else {"layer": layer}
     out = {}
     for stem, path in paths.items():
-        wav, _ = load_audio(path, enc.sample_rate)
+        wav, _ = load_audio(path, encoder.sample_rate)
         with torch.inference_mode():
-            f, n = enc.features(torch.from_numpy(wav)[None])
-        out[stem] = f[0, : int(n[0])].numpy()
+            f, n = encoder.features(torch.from_numpy(wav)[None], **kw)
+        out[stem] = f[0, : int(n[0])].float().numpy()
     return out
+
+
+def mfcc_features(paths: dict[str, Path]) -> dict:
+    """Baseline: 13 MFCC + deltas + delta-deltas at 100 Hz (no normalisation), stem -> ``[F, 39]``."""
+    from textless.encoders.spectral import SpectralEncoder, mfcc_config
+
+    return encoder_features(SpectralEncoder(mfcc_config()).eval(), paths)
 
 
 def mfcc_abx(work: Path, item: Path) -> dict:

@@ -14,14 +14,16 @@ parallel corpus: every sentence spoken by the canonical voice and by 6 of the 31
 ``PARALLEL_VOICES``), ``encoder`` (the target units: MFCC k-means K vs. a HuBERT pre-trained
 here, chosen by held-out ABX; see ``encoder_choice.py``), ``targets`` (frame-level target units
 of the parallel corpus), ``invariant`` (``textless train encoder``: a log-mel encoder whose head
-predicts the canonical voice's units, DTW-aligned onto every voice; ``full`` adds masked
-prediction and speaker perturbation; its argmax is the bundle's unit), ``encode``, ``ulm``,
-``vocoder`` (trained on the target units of the canonical voice; mel-L1 only in ``quick``,
-adversarial in ``full``), ``bundle``. Presets: ``quick`` (CPU: ~10 h of parallel speech, small
-models, a mel-only vocoder) and ``full`` (more speech, larger models and many more steps, meant
+predicts the canonical voice's units, DTW-aligned onto every voice; a second iteration aligns
+the voices on the first one's unit posteriors instead of MFCCs; ``full`` adds masked prediction and
+speaker perturbation), ``units`` (the bundle's units: k-means K = 50 on the last iteration's last
+layer, which measured better held-out ABX than its head's argmax: ``unit_inventory.py``),
+``encode``, ``ulm``, ``vocoder`` (trained on the bundle's units of the canonical voice: a mel-L1
+UnitVocos in ``quick``, an adversarial HiFi-GAN in ``full``), ``bundle``. Presets: ``quick``
+(CPU: ~10 h of parallel speech, small models, a mel-only vocoder) and ``full`` (more speech, larger models and many more steps, meant
 for a GPU: ``--device cuda`` moves HuBERT pre-training and the invariant encoder, unit LM and
 vocoder training there, and the k-means feature passes; the Lloyd iterations run on the CPU with
-faiss).
+faiss). Stage times of ``quick`` on 2 CPU cores: docs/speaker_invariant.md.
 
 Every stage calls the library (``textless.data.synth``, ``textless.encoders.train``,
 ``textless.ulm.train``, ``textless.vocoders.train``, ...) with the preset's typed configs; the
@@ -61,8 +63,14 @@ class Preset:
     vocoder: VocoderTrainConfig  # the vocoder's training (seed, device: set by the stage)
     parallel: tuple = ()      # parallel corpus batches: (sentences, seed offset) each
     per_sentence: int = 6     # PARALLEL_VOICES speaking each parallel sentence
-    invariant: EncoderTrainConfig | None = None  # the speaker-invariant encoder (None: v2 units)
-    invariant_iterations: int = 1  # runs after the first align the voices on the previous run's posteriors
+    # the speaker-invariant encoder's iterations (none: v2 units); each after the first aligns
+    # the voices on the previous one's unit posteriors (HuBERT's second iteration)
+    invariant: tuple[EncoderTrainConfig, ...] = ()
+    # the bundle's units: k-means with this K on the last iteration's last layer, fitted on
+    # ``unit_kmeans_files`` training utterances (``unit_kmeans_frames`` kept); 0: the head's argmax
+    unit_k: int = 0
+    unit_kmeans_files: int = 600
+    unit_kmeans_frames: int = 100_000
     vocoder_generator: str = "small"  # the generator preset (textless.vocoders.presets.generator_config)
 
 
@@ -77,21 +85,27 @@ INVARIANT_QUICK = EncoderTrainConfig(
     model=LogMelEncoderConfig(dim=192, num_layers=3, num_heads=4, ffn_dim=768),
     steps=1500, warmup_steps=60, batch_size=16, crop_frames=200, save_every=50, valid_every=250,
 )  # cross-voice alignment alone: it measured best of the signals at equal budget (model card)
+# the second iteration (aligned on the first one's posteriors), larger and longer: the third build
+# of v3. The size alone did not help the first iteration; the alignment did (docs/speaker_invariant.md)
+INVARIANT_QUICK_2 = replace(INVARIANT_QUICK, steps=4000, warmup_steps=150,
+                            model=LogMelEncoderConfig(dim=256, num_layers=4, num_heads=4, ffn_dim=1024))
+INVARIANT_FULL = replace(INVARIANT_QUICK, steps=40000, warmup_steps=2000, batch_size=32, valid_every=1000,
+                         model=LogMelEncoderConfig(dim=384, num_layers=8, num_heads=6, ffn_dim=1536),
+                         perturb_views=4, eq_db=6.0, mask_prob=0.2, unmasked_weight=0.5)
 
 PRESETS = {
     "quick": Preset(
         sentences=1500, heldout_sentences=160, ks=(50, 100, 200), kmeans_frames=150_000,
         hubert_steps=0, hubert_layers=(), hubert_k=100, vocoder_sentences=2500,
-        ulm=UlmTrainConfig(train="", out_dir="", steps=500, max_tokens=2048, warmup_steps=50,
+        ulm=UlmTrainConfig(train="", out_dir="", steps=1500, max_tokens=2048, warmup_steps=50,
                            save_every=50, valid_every=100),
         ulm_model=UnitLMConfig(num_layers=4, dim=256, num_heads=4, ffn_dim=1024),
-        # mel-L1 only: an adversarial step costs ~5x a mel-only one on 2 CPU cores (measured
-        # 0.37 s vs > 1.5 s), more than a session allows after 6000 warm-up steps
-        vocoder=VocoderTrainConfig(steps=6000, disc_start=6000, batch_size=8, segment_frames=32,
-                                   disc_width=0.25, duration_predictor=True, save_every=200,
-                                   snapshot_every=2000),
+        # UnitVocos, mel-L1 only: on 2 CPU cores the adversarial phase did not pay within hours
+        # (docs/vocoder.md); 10000 steps take ~25 minutes
+        vocoder=VocoderTrainConfig(arch="vocos", steps=10000, disc_start=10000, batch_size=8, segment_frames=32,
+                                   duration_predictor=True, save_every=500, snapshot_every=5000),
         # 1800 sentences x (canonical + 6 voices): 9.9 h of speech, 32 speakers
-        parallel=((1600, 0), (200, 1)), per_sentence=6, invariant=INVARIANT_QUICK,
+        parallel=((1600, 0), (200, 1)), per_sentence=6, invariant=(INVARIANT_QUICK, INVARIANT_QUICK_2), unit_k=50,
     ),
     "full": Preset(
         sentences=6500, heldout_sentences=300, ks=(50, 100, 200, 500), kmeans_frames=300_000,
@@ -102,10 +116,7 @@ PRESETS = {
                                    disc_width=1.0, duration_predictor=True, save_every=1000,
                                    snapshot_every=10000),
         parallel=((6000, 0),), per_sentence=12,
-        invariant=replace(INVARIANT_QUICK, model=LogMelEncoderConfig(dim=384, num_layers=8, num_heads=6,
-                                                                     ffn_dim=1536),
-                          perturb_views=4, eq_db=6.0, mask_prob=0.2, unmasked_weight=0.5, steps=40000,
-                          warmup_steps=2000, batch_size=32, valid_every=1000),
+        invariant=(INVARIANT_FULL, INVARIANT_FULL), unit_k=50,
     ),
 }
 
@@ -166,27 +177,36 @@ def target_pipeline(work: Path):
                     load_component(comp / "quantizer.safetensors"), name="targets", layer=layer)
 
 
+def unit_files(work: Path, p: Preset) -> tuple[Path, Path]:
+    """The bundle units' encoder and quantizer files: the last invariant iteration's encoder with
+    the ``units`` stage's k-means (``unit_k``) or its own head, or (no ``invariant``) the targets'."""
+    if not p.invariant:
+        return work / "components" / "encoder.safetensors", work / "components" / "quantizer.safetensors"
+    run = invariant_runs(work, p)[-1]
+    quantizer = work / "units" / f"kmeans{p.unit_k}.safetensors" if p.unit_k else run / "quantizer.safetensors"
+    return run / "encoder.safetensors", quantizer
+
+
 def unit_pipeline(work: Path, p: Preset):
-    """The bundle's units: the speaker-invariant encoder + head, or (no ``invariant``) the targets'."""
+    """The bundle's units (:func:`unit_files`) as a pipeline."""
     from textless.components import load_component
     from textless.pipeline import Pipeline
 
-    if p.invariant is None:
+    if not p.invariant:
         return target_pipeline(work)
-    run = invariant_runs(work, p)[-1]
-    return Pipeline(load_component(run / "encoder.safetensors"),
-                    load_component(run / "quantizer.safetensors"), name="default")
+    encoder, quantizer = (load_component(f) for f in unit_files(work, p))
+    return Pipeline.from_parts(encoder, quantizer, name="default")
 
 
 def stage_targets(work: Path, p: Preset):
     """Frame-level target units of the parallel corpora (what the invariant encoder learns)."""
-    if p.invariant is not None:
+    if p.invariant:
         encode_corpora(target_pipeline(work), parallel_corpora(work, p), work / "units" / "targets.jsonl")
 
 
 def invariant_runs(work: Path, p: Preset) -> list[Path]:
     """The run folders of the invariant encoder's iterations: ``invariant``, ``invariant2``, ..."""
-    return [work / ("invariant" if i == 0 else f"invariant{i + 1}") for i in range(p.invariant_iterations)]
+    return [work / ("invariant" if i == 0 else f"invariant{i + 1}") for i in range(len(p.invariant))]
 
 
 def stage_invariant(work: Path, p: Preset, seed: int, device: str):
@@ -194,22 +214,39 @@ def stage_invariant(work: Path, p: Preset, seed: int, device: str):
     after the first aligns the voices on the previous one's unit posteriors (``--align-with``)."""
     from textless.encoders.train import train_encoder
 
-    if p.invariant is None:
-        return
     runs = invariant_runs(work, p)
-    for i, run in enumerate(runs):
-        train_encoder(replace(p.invariant, corpora=tuple(map(str, parallel_corpora(work, p))),
+    for i, (run, cfg) in enumerate(zip(runs, p.invariant)):
+        train_encoder(replace(cfg, corpora=tuple(map(str, parallel_corpora(work, p))),
                               targets=str(work / "units" / "targets.jsonl"), out_dir=str(run),
                               align_with=str(runs[i - 1]) if i else None, seed=seed, device=device))
 
 
+def stage_units(work: Path, p: Preset, seed: int, device: str):
+    """k-means with ``unit_k`` centroids on the last invariant iteration's last layer, fitted on a
+    seeded sample of the parallel corpora (K = 50 measured best by held-out ABX and bitrate,
+    ``recipes/unit_inventory.py``); nothing to do when the bundle uses the head."""
+    from common import training_sample
+    from textless.components import load_component
+    from textless.quantizers.kmeans import train_kmeans_on_corpus
+
+    if not (p.invariant and p.unit_k):
+        return
+    encoder_file, out = unit_files(work, p)
+    if out.is_file():
+        return
+    encoder = load_component(encoder_file).eval()
+    train_kmeans_on_corpus(encoder.to(device), training_sample(parallel_corpora(work, p), p.unit_kmeans_files, seed),
+                           p.unit_k, layer=encoder.num_layers, max_frames=p.unit_kmeans_frames, seed=seed,
+                           encoder_name="invariant", device=device).save(out)
+
+
 def stage_encode(work: Path, p: Preset):
-    """Frame-level units of the training corpora in the bundle's units (the ULM dedups them),
-    and of the vocoder's voice in the target units (what the invariant encoder learns to output
-    for it)."""
-    corpora = parallel_corpora(work, p) if p.invariant is not None else [work / "train"]
-    encode_corpora(unit_pipeline(work, p), corpora, work / "units" / "train.jsonl")
-    encode_corpora(target_pipeline(work), [work / "vocoder_voice"], work / "units" / "vocoder_voice.jsonl")
+    """Frame-level units, in the bundle's units, of the training corpora (the ULM dedups them)
+    and of the vocoder's voice (what the vocoder learns to speak)."""
+    corpora = parallel_corpora(work, p) if p.invariant else [work / "train"]
+    pipe = unit_pipeline(work, p)
+    encode_corpora(pipe, corpora, work / "units" / "train.jsonl")
+    encode_corpora(pipe, [work / "vocoder_voice"], work / "units" / "vocoder_voice.jsonl")
 
 
 def stage_ulm(work: Path, p: Preset, seed: int, device: str):
@@ -227,9 +264,7 @@ def stage_ulm(work: Path, p: Preset, seed: int, device: str):
 
 
 def stage_vocoder(work: Path, p: Preset, seed: int, device: str):
-    """The vocoder on the target units of its voice (resumes after a kill). (Fine-tuning it on
-    the invariant encoder's units of the same audio, ``train vocoder --init``, measured worse:
-    docs/speaker_invariant.md.)"""
+    """The vocoder on the bundle's units of its voice (resumes after a kill)."""
     from textless.vocoders.train import train_vocoder
 
     train_vocoder(work / "vocoder_voice" / "wav", work / "vocoder", replace(p.vocoder, seed=seed, device=device),
@@ -241,10 +276,10 @@ def stage_bundle(work: Path, p: Preset, bundle: Path, preset: str):
     from textless.components import load_component
     from textless.pipeline import save_pipeline_dir
 
-    comp = invariant_runs(work, p)[-1] if p.invariant is not None else work / "components"
+    encoder_file, quantizer_file = unit_files(work, p)
     files = {
-        "encoder": comp / "encoder.safetensors",
-        "quantizer": comp / "quantizer.safetensors",
+        "encoder": encoder_file,
+        "quantizer": quantizer_file,
         "ulm": work / "ulm" / "ulm_best.safetensors",
         "vocoder": work / "vocoder" / "generator.safetensors",
     }
@@ -257,13 +292,21 @@ def stage_bundle(work: Path, p: Preset, bundle: Path, preset: str):
     quantizer = load_component(bundle / "quantizer.safetensors")
     encoder = load_component(bundle / "encoder.safetensors")
     selection = json.loads((work / "components" / "selection.json").read_text())
-    units = (f"speaker-invariant log-mel encoder units (head over {selection['chosen']} targets of "
-             f"{VOCODER_VOICE}, cross-voice aligned)" if p.invariant is not None else f"{selection['chosen']} units")
+    if not p.invariant:
+        units, layer = f"{selection['chosen']} units", selection["layer"]
+    elif p.unit_k:
+        units = (f"k-means {p.unit_k} on the last layer of a speaker-invariant log-mel encoder (trained to give "
+                 f"every voice the {selection['chosen']} units of {VOCODER_VOICE}, cross-voice aligned)")
+        layer = encoder.num_layers
+    else:
+        units = (f"speaker-invariant log-mel encoder units (head over {selection['chosen']} targets of "
+                 f"{VOCODER_VOICE}, cross-voice aligned)")
+        layer = None
+    vocoder = {"vocos": "UnitVocos", "hifigan": "unit HiFi-GAN"}[p.vocoder.arch]
     save_pipeline_dir(
-        bundle, name="default", layer=None if p.invariant is not None else selection["layer"],
-        files={role: f"{role}.safetensors" for role in files},
+        bundle, name="default", layer=layer, files={role: f"{role}.safetensors" for role in files},
         description=f"default textless bundle (recipes/default.py --preset {preset}): "
-                    f"{units} + unit LM + unit HiFi-GAN ({VOCODER_VOICE} voice)",
+                    f"{units} + unit LM + {vocoder} ({VOCODER_VOICE} voice)",
         sample_rate=encoder.sample_rate, frame_rate=encoder.frame_rate,
         vocab_size=quantizer.vocab_size, license="MIT",
     )
@@ -271,7 +314,7 @@ def stage_bundle(work: Path, p: Preset, bundle: Path, preset: str):
     log.info("bundle written to %s (%.1f MB)", bundle, size / 1e6)
 
 
-STAGES = ("corpus", "encoder", "targets", "invariant", "encode", "ulm", "vocoder", "bundle")
+STAGES = ("corpus", "encoder", "targets", "invariant", "units", "encode", "ulm", "vocoder", "bundle")
 
 
 def main(argv=None):
@@ -295,6 +338,7 @@ def main(argv=None):
         "encoder": lambda: stage_encoder(work, p, args.seed, args.device),
         "targets": lambda: stage_targets(work, p),
         "invariant": lambda: stage_invariant(work, p, args.seed, args.device),
+        "units": lambda: stage_units(work, p, args.seed, args.device),
         "encode": lambda: stage_encode(work, p),
         "ulm": lambda: stage_ulm(work, p, args.seed, args.device),
         "vocoder": lambda: stage_vocoder(work, p, args.seed, args.device),

@@ -44,14 +44,23 @@ def _ratio(x):
     return "n/a" if x is None else f"{x:.2f}"
 
 
+def _compare_table(cmp: dict) -> list[str]:
+    lines = ["| units | ABX within | ABX across | bitrate (log2 V) | WER resynthesis | median voice ratio | worst voice ratio |",
+             "|---|---|---|---|---|---|---|"]
+    return lines + [f"| {n} | {_pct(c['abx_within'])} | {_pct(c['abx_across'])} | {c['bitrate_vocab']:.0f} | "
+                    f"{_pct(c['wer_resynthesis'])} | {c['median_ratio']:.2f} | {c['worst_ratio']:.2f} |"
+                    for n, c in cmp.items()]
+
+
 def render(work: Path, bundle: Path, name: str, compare: list[str], notes: str, *, encoder_run: Path,
-           ulm_run: Path, compare_vocoder: str = "this bundle's") -> str:
+           ulm_run: Path, compare_vocoder: str = "this bundle's", own_vocoder: tuple = ()) -> str:
     spec = json.loads((bundle / "pipeline.json").read_text())
     r = json.loads((work / "eval" / f"results_{name}.json").read_text())
     u = r["units"]
     from common import evaluate_candidate  # measured before: reads WORK/compare/NAME.json
 
     cmp = {n: evaluate_candidate(n, None, None, work, None, None) for n in compare}
+    own = {n: evaluate_candidate(n, None, None, work, None, None) for n in own_vocoder}
     base = cmp.get(compare[0]) if compare else None
     mfcc = r["abx_mfcc"]
     size_mb = sum(f.stat().st_size for f in bundle.glob("*.safetensors")) / 1e6
@@ -62,7 +71,7 @@ def render(work: Path, bundle: Path, name: str, compare: list[str], notes: str, 
     ulm_valid = _log(ulm_run / "log.jsonl", "valid_ppl")
     lines = [
         f"# Model card: `{spec['name']}` bundle (v3)", "",
-        f"Its units are the `{name}` row of the comparison below.", "",
+        *([f"Its units are the `{name}` row of the comparison below.", ""] if name in compare + list(own_vocoder) else []),
         f"{spec.get('description', '')}. {size_mb:.1f} MB of safetensors weights.", "",
         "## What it was trained on", "",
         f"Synthetic English only, from textless's built-in grammar (docs/data.md). The encoder and "
@@ -109,12 +118,11 @@ def render(work: Path, bundle: Path, name: str, compare: list[str], notes: str, 
     if cmp:
         lines += ["", "## Which training signal", "",
                   f"Every candidate resynthesized by the same vocoder ({compare_vocoder}), on the same "
-                  "held-out files, alignment and LM (`recipes/compare_units.py`):", "",
-                  "| units | ABX within | ABX across | bitrate (log2 V) | WER resynthesis | median voice ratio | worst voice ratio |",
-                  "|---|---|---|---|---|---|---|"]
-        lines += [f"| {n} | {_pct(c['abx_within'])} | {_pct(c['abx_across'])} | {c['bitrate_vocab']:.0f} | "
-                  f"{_pct(c['wer_resynthesis'])} | {c['median_ratio']:.2f} | {c['worst_ratio']:.2f} |"
-                  for n, c in cmp.items()]
+                  "held-out files, alignment and LM (`recipes/compare_units.py`):", "", *_compare_table(cmp)]
+    if own:
+        lines += ["", "### Each with a vocoder trained on its own units", "",
+                  "The same held-out files, alignment and LM; every candidate resynthesized by a vocoder "
+                  "trained on its units of the canonical voice:", "", *_compare_table(own)]
     if enc_log:
         lines += ["", "### Encoder training curve", "",
                   "Frame accuracy of the head on held-out sentences of the parallel corpus (its targets):", "",
@@ -159,6 +167,9 @@ def main(argv=None):
                     "the baseline column of the per-voice table)")
     ap.add_argument("--compare-vocoder", default="this bundle's",
                     help="which vocoder resynthesized the comparison's candidates (words for the card)")
+    ap.add_argument("--compare-own-vocoder", nargs="*", default=[], metavar="NAME",
+                    help="candidates of WORK/compare/ each measured with a vocoder trained on its own units "
+                    "(a second table)")
     ap.add_argument("--encoder-run", type=Path, help="the encoder's training run (default WORK/invariant)")
     ap.add_argument("--ulm-run", type=Path, help="the unit LM's training run (default WORK/ulm)")
     ap.add_argument("--notes", type=Path, help="Markdown file: limitations, in plain words")
@@ -166,7 +177,7 @@ def main(argv=None):
     notes = args.notes.read_text() if args.notes else "See the numbers above."
     card = render(args.work, args.bundle, args.name, args.compare, notes,
                   encoder_run=args.encoder_run or args.work / "invariant", ulm_run=args.ulm_run or args.work / "ulm",
-                  compare_vocoder=args.compare_vocoder)
+                  compare_vocoder=args.compare_vocoder, own_vocoder=tuple(args.compare_own_vocoder))
     (args.bundle / "MODEL_CARD.md").write_text(card)
     print(args.bundle / "MODEL_CARD.md")
 

@@ -86,6 +86,48 @@ $T train ulm --units $W/units_H.jsonl --out $W/ulm_H --seed 0 --device cpu --lay
 mkdir -p $W/bundle_H && cp $W/enc_H/encoder.safetensors $W/enc_H/quantizer.safetensors $W/bundle_E/pipeline.json $W/bundle_H/
 cp $W/ulm_H/ulm_best.safetensors $W/bundle_H/ulm.safetensors && cp $W/vocoder/generator.safetensors $W/bundle_H/vocoder.safetensors
 (cd recipes && ../.venv/bin/python evaluate.py --model ../$W/bundle_H --work ../$W --name it2-4000)
-# (the same encoder aligned on MFCCs, enc_F, the first iteration at this size, was stopped at step
-#  2050 of 4000 to give enc_H the two cores: the end-to-end ablation is still to run; it resumes with
-#  the enc_H command above without --align-with and with --out $W/enc_F)
+# the ablation: the same 4 x 256 encoder and steps aligned on MFCCs (the first iteration at this
+# size; it was stopped at step 2050 to give enc_H the cores and resumed 2026-12-03 evening)
+$T train encoder --corpus $W/canonical $W/canonical2 $W/parallel $W/parallel2 --targets $W/targets_all.jsonl \
+  --dim 256 --layers 4 --heads 4 --ffn-dim 1024 --steps 4000 --warmup-steps 150 --batch-size 16 --crop-frames 200 \
+  --save-every 50 --valid-every 250 --workers 2 --out $W/enc_F --canonical flite-rms
+(cd recipes && ../.venv/bin/python compare_units.py --work ../$W --vocoder ../$W/bundle --candidate mfcc-4000=../$W/enc_F)
+
+# ---- fourth build (2026-12-03, night): the third build's encoder, units from k-means 50 on its
+# last layer (chosen by held-out ABX and bitrate), a UnitVocos and a unit LM trained on them.
+(cd recipes && ../.venv/bin/python unit_inventory.py --work ../$W --run enc_H=../$W/enc_H --ks 50 100 200 500)
+mkdir -p $W/enc_H_k50 && cp $W/enc_H/encoder.safetensors $W/enc_H_k50/ \
+  && cp $W/compare/inventory_enc_H/l4-k50.km.safetensors $W/enc_H_k50/quantizer.safetensors
+# ($W/enc_H_k50/pipeline.json: bundle_H's with "layer": 4 and only the encoder and quantizer)
+cat $W/canonical/manifest.tsv $W/canonical2/manifest.tsv | awk -F'\t' 'NF == 2 {print root "/" $1} NF == 1 {root = $1}' \
+  > $W/vocoder_E_audio.txt  # flite rms, 1800 sentences
+$T encode --model $W/enc_H_k50 --manifest $W/vocoder_E_audio.txt --no-dedup -o $W/units_Hk50_rms.jsonl
+encode_parallel enc_H_k50 units_Hk50.jsonl
+# the vocoders on either units of enc_H, one core each, side by side (stopped at 10000 for the
+# comparison; the k-means one then went on to 20000)
+V="--audio $W/vocoder_E_audio.txt --arch vocos --config small --batch-size 8 --segment-frames 32 --lr 2e-4 \
+  --duration-predictor --steps 20000 --disc-start 20000 --save-every 500 --snapshot-every 5000 --device cpu --seed 0"
+OMP_NUM_THREADS=1 $T train vocoder $V --units $W/units_H.jsonl --out $W/voc_H &
+OMP_NUM_THREADS=1 $T train vocoder $V --units $W/units_Hk50_rms.jsonl --out $W/voc_Hk50 &
+wait
+for v in voc_H voc_Hk50; do mkdir -p $W/${v}_10k; cp $W/$v/snapshots/step_10000.safetensors $W/${v}_10k/vocoder.safetensors; done
+(cd recipes && ../.venv/bin/python compare_units.py --work ../$W --vocoder ../$W/voc_H_10k --candidate it2-4000-vocos10k=../$W/enc_H \
+  && ../.venv/bin/python compare_units.py --work ../$W --vocoder ../$W/voc_Hk50_10k --candidate it2-4000-k50-vocos10k=../$W/enc_H_k50)
+$T train ulm --units $W/units_Hk50.jsonl --out $W/ulm_Hk50 --seed 0 --device cpu --layers 4 --dim 256 --heads 4 \
+  --ffn-dim 1024 --steps 1500 --max-tokens 2048 --warmup-steps 50 --save-every 50 --valid-every 100
+# the bundle, assembled by the preset's own bundle stage from links to these runs (the vocoder's
+# 15000-step snapshot: lower validation mel-L1 than the 10000-step one)
+OMP_NUM_THREADS=1 $T train vocoder $V --steps 15000 --units $W/units_Hk50_rms.jsonl --out $W/voc_Hk50  # resumes at 10000
+B=/tmp/bundlework_K; mkdir -p $B/components $B/invariant2 $B/units $B/ulm $B/vocoder
+ln -sf $PWD/$W/components/selection.json $B/components/ && ln -sf $PWD/$W/enc_H/encoder.safetensors $B/invariant2/
+ln -sf $PWD/$W/enc_H_k50/quantizer.safetensors $B/units/kmeans50.safetensors
+ln -sf $PWD/$W/ulm_Hk50/ulm_best.safetensors $B/ulm/
+ln -sf $PWD/$W/voc_Hk50/snapshots/step_15000.safetensors $B/vocoder/generator.safetensors
+.venv/bin/python recipes/default.py --work $B --preset quick --stages bundle --bundle $W/bundle_K
+cp $W/bundle_K/*.safetensors $W/bundle_K/pipeline.json textless/assets/default/
+(cd recipes && ../.venv/bin/python evaluate.py --model ../$W/bundle_K --work ../$W --name k50-vocos \
+  && ../.venv/bin/python model_card.py --work ../$W --bundle ../textless/assets/default --name k50-vocos \
+       --compare v2-mfcc-k50 perturb-masked cross-voice combined cross-voice-1500 mfcc-4000 it2-4000 \
+       --compare-vocoder "v2's unit HiFi-GAN, not this bundle's UnitVocos" \
+       --compare-own-vocoder it2-4000-vocos10k it2-4000-k50-vocos10k k50-vocos \
+       --encoder-run ../$W/enc_H --ulm-run ../$W/ulm_Hk50 --notes model_card_notes.md)

@@ -64,8 +64,8 @@ def test_default_assets_keep_loading_under_their_written_kinds(tmp_path):
         assert role == path.stem
         model = load_component(path, role=role)
         assert not getattr(model, "training", False)
-    assert written == {"encoder": "encoder.logmel", "quantizer": "quantizer.linear",
-                       "ulm": "ulm.transformer", "vocoder": "vocoder.hifigan"}
+    assert written == {"encoder": "encoder.logmel", "quantizer": "quantizer.kmeans",
+                       "ulm": "ulm.transformer", "vocoder": "vocoder.vocos"}
     with safe_open(str(folder / "ulm.safetensors"), framework="pt") as f:
         meta = dict(f.metadata())
     save_file(load_file(folder / "ulm.safetensors"), tmp_path / "old.safetensors", metadata={**meta, "kind": "ulm"})

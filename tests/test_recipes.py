@@ -63,17 +63,19 @@ def test_presets_are_the_trainers_configs(recipe):
         assert p.vocoder.duration_predictor and p.vocoder.snapshot_every % p.vocoder.save_every == 0
     m, t = quick.ulm_model, quick.ulm
     assert (m.num_layers, m.dim, m.num_heads, m.ffn_dim) == (4, 256, 4, 1024)
-    assert (t.steps, t.max_tokens, t.warmup_steps, t.save_every, t.valid_every) == (500, 2048, 50, 50, 100)
+    assert (t.steps, t.max_tokens, t.warmup_steps, t.save_every, t.valid_every) == (1500, 2048, 50, 50, 100)
     v = quick.vocoder
-    assert (v.steps, v.disc_start, v.batch_size, v.segment_frames, v.disc_width, v.save_every,
-            v.snapshot_every, v.valid_every) == (6000, 6000, 8, 32, 0.25, 200, 2000, 500)
+    assert (v.arch, v.steps, v.disc_start, v.batch_size, v.segment_frames, v.lr, v.save_every,
+            v.snapshot_every, v.valid_every) == ("vocos", 10000, 10000, 8, 32, 2e-4, 500, 5000, 500)
+    assert quick.unit_k == full.unit_k == 50 and (quick.unit_kmeans_files, quick.unit_kmeans_frames) == (600, 100_000)
     m, t = full.ulm_model, full.ulm
     assert (m.num_layers, m.dim, m.num_heads, m.ffn_dim) == (6, 384, 6, 1536)
     assert (t.steps, t.max_tokens, t.warmup_steps, t.save_every, t.valid_every) == (6000, 8192, 400, 100, 100)
     v = full.vocoder
     assert (v.steps, v.disc_start, v.batch_size, v.segment_frames, v.disc_width, v.save_every,
             v.snapshot_every) == (100000, 20000, 16, 32, 1.0, 1000, 10000)
-    assert quick.invariant.steps == 1500 and full.invariant.steps == 40000
+    assert [c.steps for c in quick.invariant] == [1500, 4000] and [c.steps for c in full.invariant] == [40000] * 2
+    assert [c.model.dim for c in quick.invariant] == [192, 256]
 
 
 def test_stages_call_the_trainers_with_the_preset(recipe, tmp_path, monkeypatch):
@@ -94,11 +96,11 @@ def test_stages_call_the_trainers_with_the_preset(recipe, tmp_path, monkeypatch)
 
     cfg, model = calls["ulm"]
     assert cfg.train == str(tmp_path / "units" / "train.jsonl") and cfg.out_dir == str(tmp_path / "ulm")
-    assert (cfg.seed, cfg.device, cfg.steps, cfg.max_tokens) == (7, "cuda:1", 500, 2048)
+    assert (cfg.seed, cfg.device, cfg.steps, cfg.max_tokens) == (7, "cuda:1", 1500, 2048)
     assert model.vocab_size == 42 and (model.num_layers, model.dim) == (4, 256)
     audio, out, vcfg, kw = calls["vocoder"]
     assert (audio, out) == (tmp_path / "vocoder_voice" / "wav", tmp_path / "vocoder")
-    assert (vcfg.seed, vcfg.device, vcfg.steps, vcfg.disc_width) == (7, "cuda:1", 6000, 0.25)
+    assert (vcfg.seed, vcfg.device, vcfg.steps, vcfg.arch) == (7, "cuda:1", 10000, "vocos")
     assert kw == {"units": tmp_path / "units" / "vocoder_voice.jsonl", "generator": "small"}
     assert vcfg == quick.vocoder.__class__(**{**vars(quick.vocoder), "seed": 7, "device": "cuda:1"})
 
@@ -111,13 +113,15 @@ def test_invariant_iterations_align_on_the_previous_run(recipe, tmp_path, monkey
     calls = []
     monkeypatch.setattr(textless.encoders.train, "train_encoder", calls.append)
     default = recipe("default")
-    p = dataclasses.replace(default.PRESETS["quick"], invariant_iterations=3)
+    quick = default.PRESETS["quick"]
+    p = dataclasses.replace(quick, invariant=quick.invariant + (quick.invariant[0],))
     default.stage_invariant(tmp_path, p, seed=5, device="cpu")
     runs = [tmp_path / "invariant", tmp_path / "invariant2", tmp_path / "invariant3"]
     assert [c.out_dir for c in calls] == list(map(str, runs)) == list(map(str, default.invariant_runs(tmp_path, p)))
     assert [c.align_with for c in calls] == [None, str(runs[0]), str(runs[1])]
-    assert {dataclasses.replace(c, out_dir="", align_with=None) for c in calls} == {
-        dataclasses.replace(calls[0], out_dir="")}  # the same training otherwise
+    stage_set = ("corpora", "targets", "out_dir", "align_with", "seed", "device")
+    assert [dataclasses.replace(c, **{f: getattr(cfg, f) for f in stage_set}) for c, cfg in zip(calls, p.invariant)] \
+        == list(p.invariant)  # each iteration its own preset config, the stage sets only these fields
     assert calls[0].seed == 5 and calls[0].targets == str(tmp_path / "units" / "targets.jsonl")
 
 
@@ -225,3 +229,60 @@ def test_alignment_quality_reads_the_phone_at_each_frame_centre(recipe):
     w = WordSegment("AT", 0.05, 0.15, [PhoneSegment("AE", 0.05, 0.09), PhoneSegment("T", 0.09, 0.15)])
     # centres 0.0125, 0.0325, 0.0525, 0.0725, 0.0925, 0.1125, 0.1325, 0.1525
     assert recipe("alignment_quality").frame_phones([w], 8) == ["SIL", "SIL", "AE", "AE", "T", "T", "T", "SIL"]
+
+
+def test_training_sample_is_seeded_and_bounded(recipe, tmp_path):
+    """The k-means sample (unit_inventory.py, the ``units`` stage) is a seeded draw of the given corpora."""
+    for corpus, n in (("canonical", 3), ("parallel2", 4)):
+        (tmp_path / corpus).mkdir()
+        rows = [f"wav/{corpus}_{i}.wav\t16000" for i in range(n)]
+        (tmp_path / corpus / "manifest.tsv").write_text("\n".join([str(tmp_path / corpus), *rows]) + "\n")
+    sample = recipe("common").training_sample
+    corpora = [tmp_path / "canonical", tmp_path / "parallel2"]
+    assert len(sample(corpora, 5, seed=1)) == 5 and sample(corpora, 5, seed=1) == sample(corpora, 5, seed=1)
+    assert sample(corpora, 5, seed=1) != sample(corpora, 5, seed=2)
+    assert len(sample(corpora, 100, seed=1)) == 7
+
+
+def test_units_stage_fits_kmeans_on_the_last_iteration_or_keeps_the_head(recipe, tmp_path, monkeypatch):
+    import dataclasses
+
+    import textless.components
+    import textless.quantizers.kmeans
+
+    class Encoder:
+        num_layers = 4
+
+        def eval(self):
+            return self
+
+        def to(self, device):
+            self.device = device
+            return self
+
+    calls, saved = [], []
+
+    class Quantizer:
+        def save(self, path):
+            saved.append(path)
+
+    def kmeans(encoder, paths, k, **kw):
+        calls.append((encoder.device, paths, k, kw))
+        return Quantizer()
+
+    monkeypatch.setattr(textless.components, "load_component", lambda path: Encoder())
+    monkeypatch.setattr(textless.quantizers.kmeans, "train_kmeans_on_corpus", kmeans)
+    default, common = recipe("default"), recipe("common")
+    monkeypatch.setattr(common, "training_sample", lambda corpora, n, seed: [tuple(corpora), n, seed])
+    quick = default.PRESETS["quick"]
+    default.stage_units(tmp_path, quick, seed=3, device="cuda:0")
+    ((device, paths, k, kw),) = calls
+    assert (device, k, kw["layer"], kw["max_frames"], kw["seed"]) == ("cuda:0", 50, 4, 100_000, 3)
+    assert paths == [tuple(default.parallel_corpora(tmp_path, quick)), 600, 3]  # never heldout/
+    assert saved == [tmp_path / "units" / "kmeans50.safetensors"]
+    assert default.unit_files(tmp_path, quick) == (tmp_path / "invariant2" / "encoder.safetensors", saved[0])
+    head = dataclasses.replace(quick, unit_k=0)
+    default.stage_units(tmp_path, head, seed=3, device="cpu")
+    assert len(calls) == 1
+    assert default.unit_files(tmp_path, head) == (tmp_path / "invariant2" / "encoder.safetensors",
+                                                 tmp_path / "invariant2" / "quantizer.safetensors")

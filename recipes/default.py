@@ -20,10 +20,11 @@ speaker perturbation), ``units`` (the bundle's units: k-means K = 50 on the last
 layer, which measured better held-out ABX than its head's argmax: ``unit_inventory.py``),
 ``encode``, ``ulm``, ``vocoder`` (trained on the bundle's units of the canonical voice: a mel-L1
 UnitVocos in ``quick``, an adversarial HiFi-GAN in ``full``), ``bundle``. Presets: ``quick``
-(CPU: ~10 h of parallel speech, small models, a mel-only vocoder) and ``full`` (more speech, larger models and many more steps, meant
-for a GPU: ``--device cuda`` moves HuBERT pre-training and the invariant encoder, unit LM and
-vocoder training there, and the k-means feature passes; the Lloyd iterations run on the CPU with
-faiss). Stage times of ``quick`` on 2 CPU cores: docs/speaker_invariant.md.
+(CPU: ~10 h of parallel speech, small models, a mel-only vocoder) and ``full`` (more speech,
+larger models and many more steps, meant for a GPU: ``--device cuda`` moves HuBERT pre-training
+and the invariant encoder, unit LM and vocoder training there, and the k-means feature passes;
+the Lloyd iterations run on the CPU with faiss). Stage times of ``quick`` on 2 CPU cores:
+docs/speaker_invariant.md.
 
 Every stage calls the library (``textless.data.synth``, ``textless.encoders.train``,
 ``textless.ulm.train``, ``textless.vocoders.train``, ...) with the preset's typed configs; the
@@ -101,7 +102,7 @@ PRESETS = {
                            save_every=50, valid_every=100),
         ulm_model=UnitLMConfig(num_layers=4, dim=256, num_heads=4, ffn_dim=1024),
         # UnitVocos, mel-L1 only: on 2 CPU cores the adversarial phase did not pay within hours
-        # (docs/vocoder.md); 10000 steps take ~25 minutes
+        # (docs/vocoder.md); 10000 steps took 35 minutes on one core beside another run
         vocoder=VocoderTrainConfig(arch="vocos", steps=10000, disc_start=10000, batch_size=8, segment_frames=32,
                                    duration_predictor=True, save_every=500, snapshot_every=5000),
         # 1800 sentences x (canonical + 6 voices): 9.9 h of speech, 32 speakers

@@ -91,11 +91,14 @@ cp $W/ulm_H/ulm_best.safetensors $W/bundle_H/ulm.safetensors && cp $W/vocoder/ge
 $T train encoder --corpus $W/canonical $W/canonical2 $W/parallel $W/parallel2 --targets $W/targets_all.jsonl \
   --dim 256 --layers 4 --heads 4 --ffn-dim 1024 --steps 4000 --warmup-steps 150 --batch-size 16 --crop-frames 200 \
   --save-every 50 --valid-every 250 --workers 2 --out $W/enc_F --canonical flite-rms
-(cd recipes && ../.venv/bin/python compare_units.py --work ../$W --vocoder ../$W/bundle --candidate mfcc-4000=../$W/enc_F)
+# (enc_F2050: a copy of enc_F's encoder and head saved at step 2050, before it resumed)
+(cd recipes && ../.venv/bin/python compare_units.py --work ../$W --vocoder ../$W/bundle --candidate mfcc-4000=../$W/enc_F \
+  --candidate mfcc-2050=../$W/enc_F2050)
 
 # ---- fourth build (2026-12-03, night): the third build's encoder, units from k-means 50 on its
 # last layer (chosen by held-out ABX and bitrate), a UnitVocos and a unit LM trained on them.
-(cd recipes && ../.venv/bin/python unit_inventory.py --work ../$W --run enc_H=../$W/enc_H --ks 50 100 200 500)
+(cd recipes && ../.venv/bin/python unit_inventory.py --work ../$W --run enc_H=../$W/enc_H --ks 50 100 200 500 \
+  && ../.venv/bin/python unit_inventory.py --work ../$W --run enc_H=../$W/enc_H --ks 50 100 --layers 0 2)
 mkdir -p $W/enc_H_k50 && cp $W/enc_H/encoder.safetensors $W/enc_H_k50/ \
   && cp $W/compare/inventory_enc_H/l4-k50.km.safetensors $W/enc_H_k50/quantizer.safetensors
 # ($W/enc_H_k50/pipeline.json: bundle_H's with "layer": 4 and only the encoder and quantizer)
@@ -127,7 +130,7 @@ ln -sf $PWD/$W/voc_Hk50/snapshots/step_15000.safetensors $B/vocoder/generator.sa
 cp $W/bundle_K/*.safetensors $W/bundle_K/pipeline.json textless/assets/default/
 (cd recipes && ../.venv/bin/python evaluate.py --model ../$W/bundle_K --work ../$W --name k50-vocos \
   && ../.venv/bin/python model_card.py --work ../$W --bundle ../textless/assets/default --name k50-vocos \
-       --compare v2-mfcc-k50 perturb-masked cross-voice combined cross-voice-1500 mfcc-4000 it2-4000 \
+       --compare v2-mfcc-k50 perturb-masked cross-voice combined cross-voice-1500 mfcc-2050 mfcc-4000 it2-4000 \
        --compare-vocoder "v2's unit HiFi-GAN, not this bundle's UnitVocos" \
        --compare-own-vocoder it2-4000-vocos10k it2-4000-k50-vocos10k k50-vocos \
        --encoder-run ../$W/enc_H --ulm-run ../$W/ulm_Hk50 --notes model_card_notes.md)

@@ -114,14 +114,14 @@ def encoder_features(encoder, paths: dict[str, Path], layer: int | None = None) 
     import torch
 
     from textless.audio import load_audio
+    from textless.encoders.batch import features_of
 
-    kw = {} if layer is None else {"layer": layer}
     out = {}
     for stem, path in paths.items():
         wav, _ = load_audio(path, encoder.sample_rate)
         with torch.inference_mode():
-            f, n = encoder.features(torch.from_numpy(wav)[None], **kw)
-        out[stem] = f[0, : int(n[0])].float().numpy()
+            (f,) = features_of(encoder, [wav], layer)  # [F, D] float32
+        out[stem] = f.numpy()
     return out
 
 

@@ -36,6 +36,7 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
+import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -348,7 +349,9 @@ def main(argv=None):
     for name in STAGES:
         if name in stages:
             log.info("stage %s", name)
+            start = time.monotonic()
             run[name]()
+            log.info("stage %s done in %.1f min", name, (time.monotonic() - start) / 60)
 
 
 if __name__ == "__main__":

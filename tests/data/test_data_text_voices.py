@@ -49,7 +49,8 @@ def test_voice_sets_are_disjoint_and_distinct():
 
 
 @pytest.mark.parametrize("bad", ["slt", "flite:nope", "say:slt", "flite:slt@pitch=x",
-                                 "flite:slt@speed=2", "flite:slt@pitch=40", "flite:slt@formant=3"])
+                                 "flite:slt@speed=2", "flite:slt@pitch=40", "flite:slt@formant=3",
+                                 "flite:slt@band=500", "flite:slt@band=8000", "flite:slt@band=3999.5"])
 def test_bad_voice_specs_raise(bad):
     with pytest.raises(TextlessError):
         parse_voice(bad)
@@ -68,3 +69,21 @@ def test_synthesize_writes_16k_pcm16_deterministically_and_tempo_shortens(tmp_pa
     assert abs(fast / n - 1 / 1.25) < 0.05
     wav, _ = sf.read(str(tmp_path / "a.wav"))
     assert np.abs(wav).max() > 0.05  # speech, not silence
+
+
+def test_band_limited_voice_keeps_length_and_removes_energy_above_the_band(tmp_path):
+    pytest.importorskip("soxr")
+    text = "the small dog ran across the field"
+    v = parse_voice("flite:slt@band=3000")
+    assert (v.band, v.speaker, parse_voice(v.spec)) == (3000, "flite-slt-b3000", v)
+    full = synthesize(parse_voice("flite:slt"), tmp_path / "full.wav", text)
+    assert synthesize(v, tmp_path / "band.wav", text) == full
+
+    def share_above(path, hz):  # share of the power spectrum above hz
+        x, sr = sf.read(str(path))
+        p = np.abs(np.fft.rfft(x)) ** 2
+        return p[np.fft.rfftfreq(len(x), 1 / sr) > hz].sum() / p.sum()
+
+    assert share_above(tmp_path / "full.wav", 3300) > 1e-3  # slt has energy up to 8 kHz ...
+    assert share_above(tmp_path / "band.wav", 3300) < 1e-6  # ... the band-limited copy none above 3 kHz
+    assert share_above(tmp_path / "band.wav", 500) > 0.5 * share_above(tmp_path / "full.wav", 500)

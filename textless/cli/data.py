@@ -21,8 +21,8 @@ def register(commands, groups):
     src.add_argument("--generate", type=int, metavar="N",
                      help="use N sentences of the built-in grammar (seeded by --seed)")
     p.add_argument("--voices", nargs="+", default=None, metavar="VOICE",
-                   help="ENGINE:NAME[@pitch=SEMITONES,tempo=FACTOR], e.g. flite:slt "
-                   "'flite:awb@pitch=3,formant=1.1'; or one of the sets 'train' (default), 'heldout' and "
+                   help="ENGINE:NAME[@pitch=SEMITONES,tempo=FACTOR,formant=RATIO,band=HZ], e.g. flite:slt "
+                   "'flite:awb@pitch=3,formant=1.1' 'flite:slt@band=4000'; or one of the sets 'train' (default), 'heldout' and "
                    "'parallel' (the speaker-invariant encoder's 31 voices)")
     p.add_argument("--out", type=Path, required=True)
     p.add_argument("--seed", type=int, default=0)

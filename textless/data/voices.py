@@ -1,6 +1,6 @@
 """Voices: a TTS engine voice plus an optional waveform perturbation, spoken into 16 kHz wav.
 
-A voice is written ``ENGINE:NAME[@pitch=SEMITONES][,tempo=FACTOR][,formant=RATIO]``:
+A voice is written ``ENGINE:NAME[@pitch=SEMITONES][,tempo=FACTOR][,formant=RATIO][,band=HZ]``:
 
 - ``flite:slt`` (flite voices ``awb kal kal16 rms slt``),
 - ``festival:kal_diphone`` (festival voices ``kal_diphone ked_diphone cmu_us_slt_arctic_hts``),
@@ -11,6 +11,9 @@ A voice is written ``ENGINE:NAME[@pitch=SEMITONES][,tempo=FACTOR][,formant=RATIO
 - ``flite:rms@formant=1.15``: formants scaled by ``formant`` (Praat's "Change gender" through
   parselmouth: pitch and duration kept; 1.15 sounds shorter-throated, 0.87 longer), applied
   after ``pitch`` and ``tempo``. See :mod:`textless.data.perturb`.
+- ``flite:slt@band=4000``: band-limited to ``band`` Hz (resampled to ``2 * band`` Hz and back
+  with soxr, whose anti-alias filter removes what lies above), as telephone speech or a voice
+  recorded at 8 kHz; applied last.
 
 >>> v = parse_voice("flite:awb@pitch=3,tempo=1.1")
 >>> v.engine, v.name, v.pitch, v.tempo, v.speaker
@@ -27,6 +30,8 @@ import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+
+import numpy as np
 
 from ..audio import load_audio, write_audio
 from ..errors import TextlessError
@@ -89,6 +94,7 @@ class Voice:
     pitch: float = 0.0
     tempo: float = 1.0
     formant: float = 1.0
+    band: int = 0  # Hz; 0: the full band
 
     @property
     def spec(self) -> str:
@@ -100,6 +106,8 @@ class Voice:
             opts.append(f"tempo={self.tempo:g}")
         if self.formant != 1.0:
             opts.append(f"formant={self.formant:g}")
+        if self.band:
+            opts.append(f"band={self.band}")
         return f"{self.engine}:{self.name}" + ("@" + ",".join(opts) if opts else "")
 
     @property
@@ -112,6 +120,8 @@ class Voice:
             s += f"-t{round(self.tempo * 100)}"
         if self.formant != 1.0:
             s += f"-f{round(self.formant * 100)}"
+        if self.band:
+            s += f"-b{self.band}"
         return s
 
     @property
@@ -121,23 +131,25 @@ class Voice:
 
 
 def parse_voice(spec: str) -> Voice:
-    """Parse ``ENGINE:NAME[@pitch=S][,tempo=F]`` (see the module doc); raises TextlessError."""
+    """Parse ``ENGINE:NAME[@pitch=S][,tempo=F][,formant=R][,band=HZ]`` (see the module doc);
+    raises TextlessError."""
     head, _, opts = spec.strip().partition("@")
     engine, sep, name = head.partition(":")
     if not sep or engine not in ENGINES or not name:
         raise TextlessError(
-            f"voice {spec!r}: expected ENGINE:NAME[@pitch=SEMITONES,tempo=FACTOR] with ENGINE one "
+            f"voice {spec!r}: expected ENGINE:NAME[@pitch=SEMITONES,tempo=FACTOR,formant=RATIO,band=HZ] "
+            f"with ENGINE one "
             f"of {', '.join(ENGINES)}"
         )
     if engine == "flite" and name not in FLITE_VOICES:
         raise TextlessError(f"voice {spec!r}: flite voices are {', '.join(FLITE_VOICES)}")
     if engine == "festival" and name not in FESTIVAL_VOICES:
         raise TextlessError(f"voice {spec!r}: festival voices are {', '.join(FESTIVAL_VOICES)}")
-    values = {"pitch": 0.0, "tempo": 1.0, "formant": 1.0}
+    values = {"pitch": 0.0, "tempo": 1.0, "formant": 1.0, "band": 0.0}
     for opt in filter(None, opts.split(",")):
         key, eq, value = opt.partition("=")
         if key not in values or not eq:
-            raise TextlessError(f"voice {spec!r}: unknown option {opt!r} (pitch=, tempo=, formant=)")
+            raise TextlessError(f"voice {spec!r}: unknown option {opt!r} (pitch=, tempo=, formant=, band=)")
         try:
             values[key] = float(value)
         except ValueError:
@@ -145,7 +157,10 @@ def parse_voice(spec: str) -> Voice:
     if (not -12 <= values["pitch"] <= 12 or not 0.5 <= values["tempo"] <= 2.0
             or not 0.5 <= values["formant"] <= 2.0):
         raise TextlessError(f"voice {spec!r}: pitch must be in [-12, 12], tempo and formant in [0.5, 2]")
-    return Voice(engine, name, values["pitch"], values["tempo"], values["formant"])
+    band = values["band"]
+    if band and (band != int(band) or not 1000 <= band < 8000):
+        raise TextlessError(f"voice {spec!r}: band must be a whole number of Hz in [1000, 8000)")
+    return Voice(engine, name, values["pitch"], values["tempo"], values["formant"], int(band))
 
 
 def check_engine(voice: Voice) -> None:
@@ -204,5 +219,11 @@ def synthesize(
             from .perturb import change_gender
 
             wav = change_gender(wav, sample_rate, formant_ratio=voice.formant)
+        if voice.band and 2 * voice.band < sample_rate:
+            import soxr
+
+            low = soxr.resample(wav, sample_rate, 2 * voice.band, quality="VHQ")
+            back = soxr.resample(low, 2 * voice.band, sample_rate, quality="VHQ")[: len(wav)]
+            wav = np.pad(back, (0, len(wav) - len(back)))  # the same length (+-1 sample of rounding)
         write_audio(path, wav, sample_rate)
         return int(wav.shape[0])

@@ -22,41 +22,12 @@ import json
 from pathlib import Path
 
 from common import (evaluate_candidate, heldout_item, corpus_files, lm_without_test_sentences, mfcc_abx,
-                    setup_logging, write_json)
+                    setup_logging, zr_scores)
 
 
 def training_transcripts(work: Path) -> list[Path]:
     """The training corpora's transcripts: the parallel corpus' canonical folders, else ``train``."""
     return sorted(work.glob("canonical*/transcripts.tsv")) or [work / "train" / "transcripts.tsv"]
-
-
-def zr_sets(zr: Path):
-    """``textless data lexical --max-words 300`` and ``textless data syntactic`` into ``zr``, once."""
-    from textless.data.lexical import build_lexical_set, sample_words
-    from textless.data.syntactic import build_syntactic_set
-    from textless.data.text import generate_sentences, vocabulary
-
-    if not (zr / "lexical").is_dir():
-        build_lexical_set(zr, sample_words(sorted(vocabulary()), 300), text=generate_sentences(6500, 0))
-    if not (zr / "syntactic").is_dir():
-        build_syntactic_set(zr)
-
-
-def zr_scores(work: Path, pipe, name: str) -> dict:
-    """``{task: accuracy}`` of ``pipe``'s unit LM on WORK/zr (``textless eval lexical|syntactic``),
-    cached in ``WORK/eval/TASK_NAME.json``; submissions in ``WORK/eval/zr_NAME/``."""
-    from textless.eval.lexical import evaluate_split
-
-    if pipe.ulm is None:
-        raise SystemExit(f"evaluate: {pipe.name} has no unit LM")
-    zr, out, results = work / "zr", work / "eval", {}
-    zr_sets(zr)
-    for task in ("lexical", "syntactic"):
-        scores = out / f"{task}_{name}.json"
-        if not scores.is_file():
-            write_json(scores, evaluate_split(task, zr, pipe, pipe.ulm, out / f"zr_{name}"))
-        results[task] = json.loads(scores.read_text())
-    return results
 
 
 def main(argv=None):

@@ -7,8 +7,9 @@ held-out pairs:
         --units work/v3/units_Hk50.jsonl --out work/v3/ulm_curve --steps 6000 --at 1500,3000,6000
 
 The unit LM trains on ``--units`` (``textless encode --no-dedup`` JSON Lines of the training
-voices: the ULM stage's file) with the quick preset's architecture and batch
-(``recipes/default.py``), the schedule stretched to ``--steps``. At each ``--at`` step its best
+voices: the ULM stage's file) with the architecture of ``--model``'s own unit LM and the quick
+preset's batch and warm-up (``recipes/default.py``: 2048 tokens, 50 warm-up steps per 1500),
+the schedule stretched to ``--steps``. At each ``--at`` step its best
 checkpoint so far (by validation perplexity on held-out training utterances) replaces the unit
 LM of ``--model`` and is scored as ``recipes/evaluate.py`` scores a bundle (WORK/zr, written by
 it). Snapshots of a cosine schedule are not the same as shorter schedules: this is one run's
@@ -25,9 +26,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from common import log, setup_logging, write_json
-from default import PRESETS
-from evaluate import zr_scores
+from common import log, setup_logging, write_json, zr_scores
 
 
 def main(argv=None):
@@ -38,32 +37,35 @@ def main(argv=None):
     ap.add_argument("--out", type=Path, required=True, help="run folder")
     ap.add_argument("--steps", type=int, default=6000, help="the schedule's length")
     ap.add_argument("--at", default="1500,3000,6000", help="comma-separated steps to score at")
-    ap.add_argument("--preset", choices=PRESETS, default="quick", help="architecture and batch")
+    ap.add_argument("--max-tokens", type=int, default=2048, help="padded tokens per batch (the quick preset's)")
+    ap.add_argument("--warmup", type=float, default=50 / 1500, help="warm-up steps as a fraction of --steps")
     args = ap.parse_args(argv)
     setup_logging()
 
     from textless.components import load_component
     from textless.pipeline import load_pipeline
     from textless.ulm.data import load_sequences
-    from textless.ulm.train import train_ulm
+    from textless.ulm.train import TrainConfig, train_ulm
 
     points = sorted(int(s) for s in args.at.split(","))
     if points[-1] > args.steps or points[0] <= 0:
         ap.error(f"--at steps must lie in 1..{args.steps}")
-    p = PRESETS[args.preset]
     _, vocab, _ = load_sequences(args.units)
+    pipe = load_pipeline(str(args.model))
+    if pipe.ulm is None:
+        ap.error(f"{args.model} has no unit LM to take the architecture from")
+    arch = replace(pipe.ulm.config, vocab_size=vocab)
     run = args.out / "ulm"
-    cfg = replace(p.ulm, train=str(args.units), out_dir=str(run), steps=args.steps,
-                  warmup_steps=round(p.ulm.warmup_steps * args.steps / p.ulm.steps))
+    cfg = TrainConfig(train=str(args.units), out_dir=str(run), steps=args.steps, max_tokens=args.max_tokens,
+                      warmup_steps=round(args.warmup * args.steps), save_every=50, valid_every=100)
     curve_file = args.out / "curve.json"
     curve = json.loads(curve_file.read_text()) if curve_file.is_file() else []
     done = {row["step"] for row in curve}
-    pipe = load_pipeline(str(args.model))
     for step in points:
         if step in done:
             continue
         start = time.monotonic()
-        train_ulm(replace(cfg, stop_at_step=step), replace(p.ulm_model, vocab_size=vocab))
+        train_ulm(replace(cfg, stop_at_step=step), arch)
         minutes = (time.monotonic() - start) / 60
         snapshot = args.out / f"ulm_step{step}.safetensors"
         shutil.copyfile(run / "ulm_best.safetensors", snapshot)

@@ -103,7 +103,7 @@ PRESETS = {
                            save_every=50, valid_every=100),
         ulm_model=UnitLMConfig(num_layers=4, dim=256, num_heads=4, ffn_dim=1024),
         # UnitVocos, mel-L1 only: on 2 CPU cores the adversarial phase did not pay within hours
-        # (docs/vocoder.md); 10000 steps took 35 minutes on one core beside another run
+        # (docs/vocoder.md); 10000 steps took 19 minutes on 2 cores in the run that built the default
         vocoder=VocoderTrainConfig(arch="vocos", steps=10000, disc_start=10000, batch_size=8, segment_frames=32,
                                    duration_predictor=True, save_every=500, snapshot_every=5000),
         # 1800 sentences x (canonical + 6 voices): 9.9 h of speech, 32 speakers

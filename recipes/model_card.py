@@ -53,7 +53,8 @@ def _compare_table(cmp: dict) -> list[str]:
 
 
 def render(work: Path, bundle: Path, name: str, compare: list[str], notes: str, *, encoder_run: Path,
-           ulm_run: Path, compare_vocoder: str = "this bundle's", own_vocoder: tuple = ()) -> str:
+           ulm_run: Path, compare_vocoder: str = "this bundle's", own_vocoder: tuple = (),
+           ulm_curve: Path | None = None) -> str:
     spec = json.loads((bundle / "pipeline.json").read_text())
     r = json.loads((work / "eval" / f"results_{name}.json").read_text())
     u = r["units"]
@@ -131,6 +132,16 @@ def render(work: Path, bundle: Path, name: str, compare: list[str], notes: str, 
     if ulm_valid:
         last = ulm_valid[-1]
         lines += ["", f"Unit LM: validation perplexity {last['valid_ppl']:.2f} at step {last['step']}."]
+    if ulm_curve is not None:
+        lines += ["", "### Unit LM: sWUGGY/sBLIMP-like accuracy against training time", "",
+                  f"One run of `recipes/ulm_curve.py` (this bundle's units and architecture; `{ulm_curve}`), "
+                  "scored at each step on the held-out pairs above; minutes on 2 CPU cores:", "",
+                  "| step | minutes | validation perplexity | sWUGGY-like | sBLIMP-like |", "|---|---|---|---|---|"]
+        minutes = 0.0
+        for row in json.loads(ulm_curve.read_text()):
+            minutes += row["train_minutes_this_leg"]
+            lines.append(f"| {row['step']} | {minutes:.0f} | {row['valid_ppl']:.2f} | {_pct(row['lexical'])} | "
+                         f"{_pct(row['syntactic'])} |")
     lines += ["", "## What the continuations sound like", "",
               "pocketsphinx transcripts (its bundled news LM) of 4 s continuations of held-out prompts "
               "(temperature 0.7, seed 0, not stopped at end-of-sentence):", ""]
@@ -172,12 +183,14 @@ def main(argv=None):
                     "(a second table)")
     ap.add_argument("--encoder-run", type=Path, help="the encoder's training run (default WORK/invariant)")
     ap.add_argument("--ulm-run", type=Path, help="the unit LM's training run (default WORK/ulm)")
+    ap.add_argument("--ulm-curve", type=Path, help="recipes/ulm_curve.py's curve.json (a table)")
     ap.add_argument("--notes", type=Path, help="Markdown file: limitations, in plain words")
     args = ap.parse_args(argv)
     notes = args.notes.read_text() if args.notes else "See the numbers above."
     card = render(args.work, args.bundle, args.name, args.compare, notes,
                   encoder_run=args.encoder_run or args.work / "invariant", ulm_run=args.ulm_run or args.work / "ulm",
-                  compare_vocoder=args.compare_vocoder, own_vocoder=tuple(args.compare_own_vocoder))
+                  compare_vocoder=args.compare_vocoder, own_vocoder=tuple(args.compare_own_vocoder),
+                  ulm_curve=args.ulm_curve)
     (args.bundle / "MODEL_CARD.md").write_text(card)
     print(args.bundle / "MODEL_CARD.md")
 

@@ -3,8 +3,8 @@
 One schedule of ``--steps``, paused at each ``--at`` step to score a copy of the model on the
 held-out pairs:
 
-    .venv/bin/python recipes/ulm_curve.py --model textless/assets/default --work work/v3 \\
-        --units work/v3/units_Hk50.jsonl --out work/v3/ulm_curve --steps 6000 --at 1500,3000,6000
+    .venv/bin/python recipes/ulm_curve.py --model work/q1/bundle --work work/v3 \\
+        --units work/q1/units/train.jsonl --out work/q1/ulm_curve --steps 6000 --at 1500,3000,6000
 
 The unit LM trains on ``--units`` (``textless encode --no-dedup`` JSON Lines of the training
 voices: the ULM stage's file) with the architecture of ``--model``'s own unit LM and the quick
@@ -39,6 +39,7 @@ def main(argv=None):
     ap.add_argument("--at", default="1500,3000,6000", help="comma-separated steps to score at")
     ap.add_argument("--max-tokens", type=int, default=2048, help="padded tokens per batch (the quick preset's)")
     ap.add_argument("--warmup", type=float, default=50 / 1500, help="warm-up steps as a fraction of --steps")
+    ap.add_argument("--seed", type=int, default=0, help="the training seed (recipes/default.py's default)")
     args = ap.parse_args(argv)
     setup_logging()
 
@@ -57,7 +58,8 @@ def main(argv=None):
     arch = replace(pipe.ulm.config, vocab_size=vocab)
     run = args.out / "ulm"
     cfg = TrainConfig(train=str(args.units), out_dir=str(run), steps=args.steps, max_tokens=args.max_tokens,
-                      warmup_steps=round(args.warmup * args.steps), save_every=50, valid_every=100)
+                      warmup_steps=round(args.warmup * args.steps), save_every=50, valid_every=100,
+                      seed=args.seed)
     curve_file = args.out / "curve.json"
     curve = json.loads(curve_file.read_text()) if curve_file.is_file() else []
     done = {row["step"] for row in curve}

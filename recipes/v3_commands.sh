@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The commands that built the default bundle v3 on 2026-12-03 (2-core CPU), run by hand as the
-# stages of `recipes/default.py --preset quick` (same settings; file names under work/v3 differ).
+# The commands that built the builds of the default bundle v3 on 2026-12-03 (2-core CPU), run by
+# hand as the stages of `recipes/default.py --preset quick` (same settings; file names under
+# work/v3 differ). The shipped (fifth) build is the preset's own end-to-end run: the last lines.
 # The targets are v2's MFCC k-means 50 (the bundled v2 quantizer, itself rebuilt from nothing by
 # the v2 recipe), and the vocoder is v2's (trained on those units of flite rms).
 set -euo pipefail
@@ -134,3 +135,16 @@ cp $W/bundle_K/*.safetensors $W/bundle_K/pipeline.json textless/assets/default/
        --compare-vocoder "v2's unit HiFi-GAN, not this bundle's UnitVocos" \
        --compare-own-vocoder it2-4000-vocos10k it2-4000-k50-vocos10k k50-vocos \
        --encoder-run ../$W/enc_H --ulm-run ../$W/ulm_Hk50 --notes model_card_notes.md)
+# the fifth build (shipped): the quick preset from nothing in one run (140.5 minutes), measured on
+# the same held-out files as the builds above, and the unit LM's curve on its units
+.venv/bin/python recipes/default.py --preset quick --work work/q1 --bundle work/q1/bundle
+(cd recipes && ../.venv/bin/python evaluate.py --model ../work/q1/bundle --work ../$W --name q1-quick \
+  && ../.venv/bin/python ulm_curve.py --model ../work/q1/bundle --work ../$W --units ../work/q1/units/train.jsonl \
+       --out ../work/q1/ulm_curve --steps 6000 --at 1500,3000,6000)
+cp work/q1/bundle/*.safetensors work/q1/bundle/pipeline.json textless/assets/default/
+(cd recipes && ../.venv/bin/python model_card.py --work ../$W --bundle ../textless/assets/default --name q1-quick \
+       --compare v2-mfcc-k50 perturb-masked cross-voice combined cross-voice-1500 mfcc-2050 mfcc-4000 it2-4000 \
+       --compare-vocoder "v2's unit HiFi-GAN, not this bundle's UnitVocos" \
+       --compare-own-vocoder it2-4000-vocos10k it2-4000-k50-vocos10k k50-vocos q1-quick \
+       --encoder-run ../work/q1/invariant2 --ulm-run ../work/q1/ulm --ulm-curve ../work/q1/ulm_curve/curve.json \
+       --notes model_card_notes.md)

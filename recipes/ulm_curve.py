@@ -48,7 +48,10 @@ def main(argv=None):
     from textless.ulm.data import load_sequences
     from textless.ulm.train import TrainConfig, train_ulm
 
-    points = sorted(int(s) for s in args.at.split(","))
+    try:
+        points = sorted(int(s) for s in args.at.split(","))
+    except ValueError:
+        ap.error(f"--at: expected comma-separated whole steps, got {args.at!r}")
     if points[-1] > args.steps or points[0] <= 0:
         ap.error(f"--at steps must lie in 1..{args.steps}")
     _, vocab, _ = load_sequences(args.units)

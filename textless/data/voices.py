@@ -138,8 +138,7 @@ def parse_voice(spec: str) -> Voice:
     if not sep or engine not in ENGINES or not name:
         raise TextlessError(
             f"voice {spec!r}: expected ENGINE:NAME[@pitch=SEMITONES,tempo=FACTOR,formant=RATIO,band=HZ] "
-            f"with ENGINE one "
-            f"of {', '.join(ENGINES)}"
+            f"with ENGINE one of {', '.join(ENGINES)}"
         )
     if engine == "flite" and name not in FLITE_VOICES:
         raise TextlessError(f"voice {spec!r}: flite voices are {', '.join(FLITE_VOICES)}")

@@ -106,7 +106,7 @@ PRESETS = {
         # (docs/vocoder.md); 10000 steps took 19 minutes on 2 cores in the run that built the default
         vocoder=VocoderTrainConfig(arch="vocos", steps=10000, disc_start=10000, batch_size=8, segment_frames=32,
                                    duration_predictor=True, save_every=500, snapshot_every=5000),
-        # 1800 sentences x (canonical + 6 voices): 9.9 h of speech, 32 speakers
+        # 1800 sentences x (canonical + 6 voices): 11.2 h of speech (voices.json), 32 speakers
         parallel=((1600, 0), (200, 1)), per_sentence=6, invariant=(INVARIANT_QUICK, INVARIANT_QUICK_2), unit_k=50,
     ),
     "full": Preset(

@@ -134,7 +134,7 @@ def render(work: Path, bundle: Path, name: str, compare: list[str], notes: str, 
         lines += ["", f"Unit LM: validation perplexity {last['valid_ppl']:.2f} at step {last['step']}."]
     if ulm_curve is not None:
         lines += ["", "### Unit LM: sWUGGY/sBLIMP-like accuracy against training time", "",
-                  f"One run of `recipes/ulm_curve.py` (this bundle's units and architecture; `{ulm_curve}`), "
+                  f"One run of `recipes/ulm_curve.py` (this bundle's units, architecture and training settings; `{ulm_curve}`), "
                   "scored at each step on the held-out pairs above; minutes on 2 CPU cores:", "",
                   "| step | minutes | validation perplexity | sWUGGY-like | sBLIMP-like |", "|---|---|---|---|---|"]
         minutes = 0.0

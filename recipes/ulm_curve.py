@@ -3,13 +3,13 @@
 One schedule of ``--steps``, paused at each ``--at`` step to score a copy of the model on the
 held-out pairs:
 
-    .venv/bin/python recipes/ulm_curve.py --model work/q1/bundle --work work/v3 \\
+    .venv/bin/python recipes/ulm_curve.py --model work/q1/bundle --like work/q1/ulm --work work/v3 \\
         --units work/q1/units/train.jsonl --out work/q1/ulm_curve --steps 6000 --at 1500,3000,6000
 
 The unit LM trains on ``--units`` (``textless encode --no-dedup`` JSON Lines of the training
-voices: the ULM stage's file) with the architecture of ``--model``'s own unit LM and the quick
-preset's batch and warm-up (``recipes/default.py``: 2048 tokens, 50 warm-up steps per 1500),
-the schedule stretched to ``--steps``. At each ``--at`` step its best
+voices: the ULM stage's file) with the architecture of ``--model``'s own unit LM and the
+training settings of ``--like`` (the run that trained it: its ``state.pt``; batch, learning rate,
+seed...), the schedule (and its warm-up) stretched to ``--steps``. At each ``--at`` step its best
 checkpoint so far (by validation perplexity on held-out training utterances) replaces the unit
 LM of ``--model`` and is scored as ``recipes/evaluate.py`` scores a bundle (WORK/zr, written by
 it). Snapshots of a cosine schedule are not the same as shorter schedules: this is one run's
@@ -37,12 +37,12 @@ def main(argv=None):
     ap.add_argument("--out", type=Path, required=True, help="run folder")
     ap.add_argument("--steps", type=int, default=6000, help="the schedule's length")
     ap.add_argument("--at", default="1500,3000,6000", help="comma-separated steps to score at")
-    ap.add_argument("--max-tokens", type=int, default=2048, help="padded tokens per batch (the quick preset's)")
-    ap.add_argument("--warmup", type=float, default=50 / 1500, help="warm-up steps as a fraction of --steps")
-    ap.add_argument("--seed", type=int, default=0, help="the training seed (recipes/default.py's default)")
+    ap.add_argument("--like", type=Path, required=True,
+                    help="the unit LM's training run (its state.pt): every training setting but the schedule's length")
     args = ap.parse_args(argv)
     setup_logging()
 
+    from textless.checkpoint import load_torch_file
     from textless.components import load_component
     from textless.pipeline import load_pipeline
     from textless.ulm.data import load_sequences
@@ -60,9 +60,12 @@ def main(argv=None):
         ap.error(f"{args.model} has no unit LM to take the architecture from")
     arch = replace(pipe.ulm.config, vocab_size=vocab)
     run = args.out / "ulm"
-    cfg = TrainConfig(train=str(args.units), out_dir=str(run), steps=args.steps, max_tokens=args.max_tokens,
-                      warmup_steps=round(args.warmup * args.steps), save_every=50, valid_every=100,
-                      seed=args.seed)
+    saved = load_torch_file(args.like / "state.pt", "a unit LM training state")["train_config"]
+    like = TrainConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in saved.items()})
+    cfg = replace(like, train=str(args.units), out_dir=str(run), steps=args.steps, stop_at_step=None,
+                  warmup_steps=round(like.warmup_steps * args.steps / like.steps))
+    if points[0] < cfg.valid_every:
+        ap.error(f"--at steps must be >= {cfg.valid_every}, the run's validation interval (the best checkpoint is scored)")
     curve_file = args.out / "curve.json"
     curve = json.loads(curve_file.read_text()) if curve_file.is_file() else []
     done = {row["step"] for row in curve}

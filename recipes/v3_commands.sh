@@ -139,7 +139,7 @@ cp $W/bundle_K/*.safetensors $W/bundle_K/pipeline.json textless/assets/default/
 # the same held-out files as the builds above, and the unit LM's curve on its units
 .venv/bin/python recipes/default.py --preset quick --work work/q1 --bundle work/q1/bundle
 (cd recipes && ../.venv/bin/python evaluate.py --model ../work/q1/bundle --work ../$W --name q1-quick \
-  && ../.venv/bin/python ulm_curve.py --model ../work/q1/bundle --work ../$W --units ../work/q1/units/train.jsonl \
+  && ../.venv/bin/python ulm_curve.py --model ../work/q1/bundle --like ../work/q1/ulm --work ../$W --units ../work/q1/units/train.jsonl \
        --out ../work/q1/ulm_curve --steps 6000 --at 1500,3000,6000)
 cp work/q1/bundle/*.safetensors work/q1/bundle/pipeline.json textless/assets/default/
 (cd recipes && ../.venv/bin/python model_card.py --work ../$W --bundle ../textless/assets/default --name q1-quick \
